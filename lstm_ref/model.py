@@ -1,0 +1,163 @@
+"""A sequence classifier: recurrent cell (or Stack) + Linear head + softmax CE.
+
+The idea: the five-line training loop of the book::
+
+    model = lstm_ref.SequenceModel(lstm_ref.LSTM(D, H, seed=0), lstm_ref.Linear(H, K, seed=1))
+    opt = lstm_ref.Adam(model.params(), lr=1e-2)
+    for step in range(n_steps):
+        loss, g = model.loss_and_grads(x, y)
+        lstm_ref.clip_grad_norm(g, 1.0)
+        opt.step(g)
+"""
+import numpy as np
+
+from .output import softmax_cross_entropy
+from .unroll import backward, forward
+
+__all__ = ["SequenceModel"]
+
+
+class SequenceModel:
+    """Recurrent cell followed by a Linear layer applied at every time step.
+
+    Parameters
+    ----------
+    cell : Cell or Stack
+        The recurrent part (a list of cells is turned into a Stack).
+    head : Linear
+        Maps each hidden state ``(H,)`` to ``K`` logits.
+
+    Examples
+    --------
+    >>> import numpy as np, lstm_ref
+    >>> model = lstm_ref.SequenceModel(lstm_ref.LSTM(3, 8, seed=0), lstm_ref.Linear(8, 2, seed=1))
+    >>> x, y = np.random.default_rng(0).normal(size=(5, 4, 3)), np.zeros((5, 4), dtype=int)
+    >>> opt = lstm_ref.Adam(model.params(), lr=1e-2)
+    >>> loss, g = model.loss_and_grads(x, y)
+    >>> norm = lstm_ref.clip_grad_norm(g, 1.0)
+    >>> opt.step(g)
+    """
+
+    def __init__(self, cell, head):
+        from .unroll import Stack
+        if isinstance(cell, (list, tuple)):
+            cell = Stack(cell)
+        if head.in_features != cell.hidden_size:
+            raise ValueError(f"head.in_features ({head.in_features}) must equal the cell's "
+                             f"hidden_size ({cell.hidden_size})")
+        self.cell, self.head = cell, head
+
+    def __repr__(self):
+        return f"SequenceModel({self.cell!r}, {self.head!r})"
+
+    def params(self):
+        """Live parameter arrays, keys prefixed ``"cell."`` and ``"head."``.
+
+        Returns
+        -------
+        dict
+            name -> ndarray (the arrays optimizers update in place).
+        """
+        p = {f"cell.{k}": v for k, v in self.cell.params().items()}
+        p.update({f"head.{k}": v for k, v in self.head.params().items()})
+        return p
+
+    def state_dict(self):
+        """Copies of :meth:`params`.
+
+        Returns
+        -------
+        dict
+            name -> ndarray copy.
+        """
+        return {k: v.copy() for k, v in self.params().items()}
+
+    def forward(self, x, state=None):
+        """Logits for every time step.
+
+        Parameters
+        ----------
+        x : ndarray
+            ``(T, B, D)``.
+        state : ndarray or tuple or list or None, optional
+            Initial state of the cell (None = zeros).
+
+        Returns
+        -------
+        logits : ndarray
+            ``(T, B, K)``.
+        cache : tuple
+            ``(cell_cache, head_cache, final_state)``.
+        """
+        h, final_state, cell_cache = forward(self.cell, x, state)
+        logits, head_cache = self.head.forward(h)
+        return logits, (cell_cache, head_cache, final_state)
+
+    def backward(self, cache, d_logits):
+        """Gradients of all parameters given the gradient of the logits.
+
+        Parameters
+        ----------
+        cache : tuple
+            From :meth:`forward`.
+        d_logits : ndarray
+            ``(T, B, K)``.
+
+        Returns
+        -------
+        grads : dict
+            Keyed like :meth:`params`.
+        dx : ndarray
+            ``(T, B, D)``.
+        """
+        cell_cache, head_cache, _ = cache
+        head_grads, dh = self.head.backward(head_cache, d_logits)
+        cell_grads, dx, _ = backward(self.cell, cell_cache, dh)
+        grads = {f"cell.{k}": v for k, v in cell_grads.items()}
+        grads.update({f"head.{k}": v for k, v in head_grads.items()})
+        return grads, dx
+
+    def loss_and_grads(self, x, targets, ignore_index=-100, state=None):
+        """Loss (summed over time, averaged over the batch) and its gradients.
+
+        Parameters
+        ----------
+        x : ndarray
+            ``(T, B, D)``.
+        targets : ndarray
+            Integer classes ``(T, B)``; ``ignore_index`` entries are skipped
+            (set all but the last step to it to score only the last step).
+        ignore_index : int, optional
+            Default -100.
+        state : ndarray or tuple or list or None, optional
+            Initial state (None = zeros).
+
+        Returns
+        -------
+        loss : float
+            See :func:`lstm_ref.softmax_cross_entropy`.
+        grads : dict
+            Keyed like :meth:`params`.
+        """
+        logits, cache = self.forward(x, state)
+        loss, d_logits = softmax_cross_entropy(logits, targets, ignore_index)
+        grads, _ = self.backward(cache, d_logits)
+        return loss, grads
+
+    def predict(self, x, state=None):
+        """Most likely class at every time step.
+
+        Parameters
+        ----------
+        x : ndarray
+            ``(T, B, D)``.
+        state : ndarray or tuple or list or None, optional
+            Initial state (None = zeros).
+
+        Returns
+        -------
+        ndarray
+            Integer classes, ``(T, B)``.
+        """
+        logits, _ = self.forward(x, state)
+        return np.argmax(logits, axis=-1)

@@ -1,0 +1,387 @@
+"""Unrolling a cell over time, backpropagation through time, stacked layers.
+
+The idea: this is the only place with a time loop. A cell contributes its
+``step`` and ``step_backward``; this module
+
+* computes the input projection of all ``T`` steps as ONE matrix product,
+* runs the steps, keeping each step's small cache,
+* runs the steps backward (BPTT), storing every step's pre-activation
+  gradient in one ``(T, B, G*H)`` array, and after the loop gets ``dW_ih``,
+  ``dW_hh``, both biases and ``dx`` from a handful of big matrix products.
+
+:class:`Stack` chains cells into layers (like ``nn.LSTM(num_layers=L)``);
+:func:`forward` and :func:`backward` accept a cell, a :class:`Stack`, or a list
+of cells (turned into a :class:`Stack`).
+"""
+import numpy as np
+
+from .cell import Cell
+from .checks import as_float_array, check_finite, check_sequence
+
+__all__ = ["forward", "backward", "Stack", "SequenceCache", "cache_floats"]
+
+
+class SequenceCache:
+    """What :func:`forward` keeps for :func:`backward` (one layer).
+
+    Attributes
+    ----------
+    cell : Cell
+        The cell that produced it.
+    x : ndarray
+        Inputs ``(T, B, D)``.
+    state0 : tuple
+        Initial state ``(h0,)`` or ``(h0, c0)``, each ``(B, H)``.
+    outputs : ndarray
+        Hidden states ``h_1 .. h_T``, ``(T, B, H)``.
+    steps : list
+        The ``T`` per-step caches of the cell.
+    """
+
+    __slots__ = ("cell", "x", "state0", "outputs", "steps")
+
+    def __init__(self, cell, x, state0, outputs, steps):
+        self.cell, self.x, self.state0, self.outputs, self.steps = cell, x, state0, outputs, steps
+
+
+def forward(cell, x, state=None):
+    """Run a cell (or a :class:`Stack`, or a list of cells) over a sequence.
+
+    Parameters
+    ----------
+    cell : Cell or Stack or list
+        The recurrent cell; a list of cells is run as a :class:`Stack`.
+    x : ndarray
+        Inputs, time-major, ``(T, B, D)``.
+    state : ndarray or tuple or None, optional
+        Initial state: ``(h, c)`` for the LSTM family, ``h`` for GRU and RNN,
+        each ``(B, H)``; None means zeros. For a Stack, a list with one such
+        state (or None) per layer.
+
+    Returns
+    -------
+    outputs : ndarray
+        ``h_1 .. h_T``, ``(T, B, H)``.
+    final_state : ndarray or tuple
+        State after the last step, same structure as ``state``.
+    cache : SequenceCache
+        Everything :func:`backward` needs. Its size, besides ``x``
+        (``T*B*D`` floats) and the outputs (``T*B*H``), is
+        ``T * cell.cache_floats_per_step(B)`` floats: ``6*T*B*H`` for LSTM and
+        PeepholeLSTM, ``5*T*B*H`` for CoupledLSTM, ``4*T*B*H`` for
+        NoForgetLSTM and GRU, ``T*B*H`` for RNN (plus ``B*H`` for the initial
+        state). :func:`cache_floats` counts it.
+    """
+    if isinstance(cell, (list, tuple)):
+        cell = Stack(cell)
+    if isinstance(cell, Stack):
+        return cell.forward(x, state)
+    _check_cell(cell)
+    x = check_sequence(x, cell.input_size, cell.dtype)
+    T, B, _ = x.shape
+    state0 = state = cell.check_state(state, B)
+    xz = cell.project(x)
+    outputs = np.empty((T, B, cell.hidden_size), cell.dtype)
+    steps = []
+    for t in range(T):
+        state, step_cache = cell.step(xz[t], state)
+        outputs[t] = state[0]
+        state = (outputs[t],) + state[1:]      # later caches refer to the outputs array
+        steps.append(step_cache)
+    cache = SequenceCache(cell, x, state0, outputs, steps)
+    return outputs, cell.public_state(state), cache
+
+
+def backward(cell, cache, d_outputs, d_final_state=None):
+    """Backpropagation through time for :func:`forward`.
+
+    Parameters
+    ----------
+    cell : Cell or Stack or list
+        The cell given to :func:`forward`.
+    cache : SequenceCache
+        The cache :func:`forward` returned.
+    d_outputs : ndarray or None
+        Gradient of the loss w.r.t. the outputs, ``(T, B, H)``; None = zeros.
+    d_final_state : ndarray or tuple or None, optional
+        Gradient w.r.t. the final state (same structure as the state).
+
+    Returns
+    -------
+    grads : dict
+        Parameter gradients keyed like ``cell.state_dict()``.
+    dx : ndarray
+        Gradient w.r.t. ``x``, ``(T, B, D)``.
+    d_state0 : ndarray or tuple
+        Gradient w.r.t. the initial state, same structure as the state.
+    """
+    if isinstance(cell, (list, tuple)):
+        cell = Stack(cell)
+    if isinstance(cell, Stack):
+        return cell.backward(cache, d_outputs, d_final_state)
+    _check_cell(cell)
+    if not isinstance(cache, SequenceCache) or cache.cell is not cell:
+        raise ValueError("cache must be the SequenceCache returned by forward() for this cell, "
+                         f"got {type(cache).__name__}")
+    T, B, H = cache.outputs.shape
+    d_outputs = _check_d_outputs(d_outputs, (T, B, H), cell.dtype)
+    if d_final_state is None:
+        d_state = cell._zeros(B)
+    else:
+        d_state = cell.check_state(d_final_state, B, name="d_final_state")
+    GH = cell.num_gates * H
+    dxz = np.empty((T, B, GH), cell.dtype)
+    dhz = None
+    grads = {v: np.zeros(H, cell.dtype) for v in cell.vectors}
+    for t in range(T - 1, -1, -1):
+        d_state = (d_state[0] + d_outputs[t],) + tuple(d_state[1:])
+        dxz_t, dhz_t, d_state = cell.step_backward(d_state, cache.steps[t], grads)
+        dxz[t] = dxz_t
+        if dhz_t is not dxz_t:
+            if dhz is None:
+                dhz = np.empty_like(dxz)
+            dhz[t] = dhz_t
+    return _weight_grads(cell, cache, dxz, dxz if dhz is None else dhz, grads, d_state)
+
+
+def _weight_grads(cell, cache, dxz, dhz, vector_grads, d_state0):
+    T, B, D = cache.x.shape
+    H = cell.hidden_size
+    dxz2, dhz2 = dxz.reshape(T * B, -1), dhz.reshape(T * B, -1)
+    h_prev = np.concatenate([cache.state0[0][None], cache.outputs[:-1]]).reshape(T * B, H)
+    grads = {
+        "weight_ih": dxz2.T @ cache.x.reshape(T * B, D),
+        "weight_hh": cell.grad_weight_hh(dhz2, h_prev, cache.steps),
+        "bias_ih": dxz2.sum(axis=0),
+        "bias_hh": dhz2.sum(axis=0),
+    }
+    grads.update(vector_grads)
+    dx = (dxz2 @ cell.weight_ih).reshape(T, B, D)
+    return grads, dx, cell.public_state(d_state0)
+
+
+def _check_cell(cell):
+    if not isinstance(cell, Cell):
+        raise TypeError("cell must be an lstm_ref cell (RNN, LSTM, GRU, ...), a Stack or a "
+                        f"list of cells, got {type(cell).__name__}")
+
+
+def _check_d_outputs(d_outputs, shape, dtype):
+    if d_outputs is None:
+        return np.zeros(shape, dtype)
+    d = as_float_array(d_outputs, "d_outputs", dtype)
+    if d.shape != shape:
+        raise ValueError(f"d_outputs must have the shape of the outputs (T, B, H)={shape}, "
+                         f"got {tuple(d.shape)}")
+    check_finite(d, "d_outputs")
+    return d
+
+
+def cache_floats(cache):
+    """Count the floats held by a cache (each array counted once).
+
+    Parameters
+    ----------
+    cache : SequenceCache or list
+        A cache from :func:`forward` (a list of them for a Stack).
+
+    Returns
+    -------
+    int
+        Number of array elements the cache keeps alive.
+    """
+    seen, total = set(), 0
+    stack = [cache]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, np.ndarray):
+            base = obj if obj.base is None else obj.base
+            if id(base) not in seen:
+                seen.add(id(base))
+                total += base.size
+        elif isinstance(obj, SequenceCache):
+            stack.extend([obj.x, obj.state0, obj.outputs, obj.steps])
+        elif isinstance(obj, (list, tuple)):
+            stack.extend(obj)
+    return total
+
+
+class Stack:
+    """Cells stacked in layers: layer ``k+1`` reads the outputs of layer ``k``.
+
+    This is what ``torch.nn.LSTM(num_layers=L)`` computes (without dropout).
+    It has the same interface as a cell for :func:`forward`, :func:`backward`
+    and :class:`lstm_ref.SequenceModel`.
+
+    Parameters
+    ----------
+    cells : list
+        The cells, bottom layer first. ``cells[k+1].input_size`` must equal
+        ``cells[k].hidden_size``; all must share one dtype.
+
+    Notes
+    -----
+    The state of a Stack is a list with one state per layer (``(h, c)`` or
+    ``h``, each ``(B, H_k)``); ``None`` for the whole list or for one layer
+    means zeros. Parameters, ``params()``, ``state_dict()`` and gradients are
+    keyed ``"<layer>.<name>"``, e.g. ``"0.weight_ih"``, ``"1.bias_hh"``.
+
+    Examples
+    --------
+    >>> import numpy as np, lstm_ref
+    >>> net = lstm_ref.Stack([lstm_ref.LSTM(3, 5, seed=0), lstm_ref.LSTM(5, 5, seed=1)])
+    >>> y, states, cache = lstm_ref.forward(net, np.zeros((4, 2, 3)))
+    >>> y.shape, len(states)
+    ((4, 2, 5), 2)
+    """
+
+    def __init__(self, cells):
+        cells = list(cells)
+        if not cells:
+            raise ValueError("Stack needs at least one cell, got an empty list")
+        for k, c in enumerate(cells):
+            if not isinstance(c, Cell):
+                raise TypeError(f"Stack entry {k} must be an lstm_ref cell, got {type(c).__name__}")
+            if k and c.input_size != cells[k - 1].hidden_size:
+                raise ValueError(f"layer {k} has input_size {c.input_size} but layer {k - 1} "
+                                 f"has hidden_size {cells[k - 1].hidden_size}; they must match")
+            if c.dtype != cells[0].dtype:
+                raise TypeError(f"all layers must share one dtype: layer 0 is {cells[0].dtype}, "
+                                f"layer {k} is {c.dtype}")
+        self.cells = cells
+
+    input_size = property(lambda self: self.cells[0].input_size,
+                          doc="int: input size ``D`` of the bottom layer.")
+    hidden_size = property(lambda self: self.cells[-1].hidden_size,
+                           doc="int: hidden size ``H`` of the top layer.")
+    dtype = property(lambda self: self.cells[0].dtype, doc="numpy dtype of all layers.")
+
+    def __len__(self):
+        return len(self.cells)
+
+    def __repr__(self):
+        return "Stack([" + ", ".join(map(repr, self.cells)) + "])"
+
+    def params(self):
+        """Live parameter arrays, keyed ``"<layer>.<name>"``.
+
+        Returns
+        -------
+        dict
+            name -> ndarray (not copies).
+        """
+        return {f"{k}.{n}": a for k, c in enumerate(self.cells) for n, a in c.params().items()}
+
+    def state_dict(self):
+        """Copies of all parameters, keyed ``"<layer>.<name>"``.
+
+        Returns
+        -------
+        dict
+            name -> ndarray copy.
+        """
+        return {k: a.copy() for k, a in self.params().items()}
+
+    def load_state_dict(self, d):
+        """Load ``"<layer>.<name>"`` arrays into the layers.
+
+        Parameters
+        ----------
+        d : dict
+            name -> ndarray, keyed like :meth:`state_dict`.
+        """
+        for k, c in enumerate(self.cells):
+            c.load_state_dict({n[len(f"{k}."):]: a for n, a in d.items()
+                               if n.startswith(f"{k}.")})
+
+    def zero_state(self, batch_size):
+        """Zero state for every layer.
+
+        Parameters
+        ----------
+        batch_size : int
+            ``B``.
+
+        Returns
+        -------
+        list
+            One zero state per layer.
+        """
+        return [c.zero_state(batch_size) for c in self.cells]
+
+    def _layer_states(self, state, name):
+        if state is None:
+            return [None] * len(self.cells)
+        if not isinstance(state, list) or len(state) != len(self.cells):
+            raise TypeError(f"{name} for a Stack of {len(self.cells)} layers must be a list "
+                            f"with one state per layer, got {type(state).__name__}"
+                            + (f" of length {len(state)}" if isinstance(state, (list, tuple)) else ""))
+        return state
+
+    def forward(self, x, state=None):
+        """Run all layers; see :func:`lstm_ref.forward`.
+
+        Parameters
+        ----------
+        x : ndarray
+            ``(T, B, D)``.
+        state : list or None, optional
+            One initial state per layer.
+
+        Returns
+        -------
+        tuple
+            ``(outputs (T, B, H), final_states list, cache list)``.
+        """
+        finals, caches = [], []
+        for cell, s in zip(self.cells, self._layer_states(state, "state")):
+            x, final, cache = forward(cell, x, s)
+            finals.append(final)
+            caches.append(cache)
+        return x, finals, caches
+
+    def backward(self, cache, d_outputs, d_final_state=None):
+        """Backpropagate through all layers; see :func:`lstm_ref.backward`.
+
+        Parameters
+        ----------
+        cache : list
+            The cache list from :meth:`forward`.
+        d_outputs : ndarray or None
+            ``(T, B, H)`` gradient w.r.t. the top layer's outputs.
+        d_final_state : list or None, optional
+            One final-state gradient per layer.
+
+        Returns
+        -------
+        tuple
+            ``(grads dict keyed "<layer>.<name>", dx (T, B, D), d_state0 list)``.
+        """
+        if not isinstance(cache, list) or len(cache) != len(self.cells):
+            raise ValueError(f"cache must be the list returned by Stack.forward "
+                             f"({len(self.cells)} layers), got {type(cache).__name__}")
+        d_finals = self._layer_states(d_final_state, "d_final_state")
+        grads, d_states = {}, [None] * len(self.cells)
+        dy = d_outputs
+        for k in range(len(self.cells) - 1, -1, -1):
+            g, dy, d_states[k] = backward(self.cells[k], cache[k], dy, d_finals[k])
+            grads.update({f"{k}.{n}": a for n, a in g.items()})
+        order = self.params()
+        return {n: grads[n] for n in order}, dy, d_states
+
+    @classmethod
+    def from_torch(cls, module):
+        """Build a Stack from a multi-layer unidirectional ``nn.LSTM``/``nn.GRU``/``nn.RNN``.
+
+        Parameters
+        ----------
+        module : torch.nn.Module
+            The module; ``bidirectional=True`` or ``proj_size > 0`` is refused.
+
+        Returns
+        -------
+        Stack
+            One lstm_ref cell per layer.
+        """
+        from .torch_interop import stack_from_torch
+        return stack_from_torch(module)
