@@ -11,6 +11,8 @@ cache.
 * ``softmax`` and ``log_softmax`` subtract the row maximum first; entries more
   than ``_EXP_FLOOR`` below the maximum get probability exactly 0 (their true
   value is below ``1e-130``), which keeps later products free of underflow.
+  In float32 (whose ``exp`` underflows below about ``-87``) the floor is half
+  the log of the smallest normal number, about ``-43.7``.
 """
 import numpy as np
 
@@ -131,11 +133,19 @@ def _shifted(z, axis):
     return z - np.max(z, axis=axis, keepdims=True)
 
 
+def _exp_floor(dtype):
+    # float32: half of log(smallest normal float32), about -43.7; else -300
+    if dtype == np.float32:
+        return 0.5 * float(np.log(np.finfo(np.float32).tiny))
+    return _EXP_FLOOR
+
+
 def _safe_exp(shifted):
     # shifted <= 0; entries below the floor become exactly 0 instead of
     # passing through exp (which would flag an underflow).
-    e = np.exp(np.maximum(shifted, _EXP_FLOOR))
-    e[shifted < _EXP_FLOOR] = 0.0
+    floor = _exp_floor(shifted.dtype)
+    e = np.exp(np.maximum(shifted, floor))
+    e[shifted < floor] = 0.0
     return e
 
 

@@ -87,8 +87,8 @@ class Adam:
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        if lr < 0 or eps < 0 or not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"need lr >= 0, eps >= 0, 0 <= betas < 1; got lr={lr}, "
+        if lr < 0 or eps < 0 or len(betas) != 2 or not all(0 <= b < 1 for b in betas):
+            raise ValueError(f"need lr >= 0, eps >= 0, two betas in [0, 1); got lr={lr}, "
                              f"betas={betas}, eps={eps}")
         self.params, self.lr, self.betas, self.eps = _check_params(params), lr, betas, eps
         self.m = {k: np.zeros_like(p) for k, p in params.items()}

@@ -84,13 +84,19 @@ class Linear:
         Parameters
         ----------
         d : dict
-            ``{"weight": (K, H), "bias": (K,)}``.
+            ``{"weight": (K, H), "bias": (K,)}``. Missing, unexpected,
+            mis-shaped or non-finite arrays raise ``ValueError``.
         """
+        extra = sorted((k for k in d if k not in ("weight", "bias")), key=str)
+        if extra:
+            raise ValueError(f"state_dict for Linear has unexpected keys {extra}; "
+                             "expected keys ['weight', 'bias']")
         for name, a in self.params().items():
             if name not in d:
                 raise ValueError(f"state_dict for Linear is missing {name!r}; got keys {sorted(d)}")
             v = as_float_array(d[name], f"state_dict[{name!r}]", self.dtype)
             check_shape(v, a.shape, f"state_dict[{name!r}]")
+            check_finite(v, f"state_dict[{name!r}]")
             a[...] = v
 
     @classmethod
@@ -190,8 +196,9 @@ def softmax_cross_entropy(logits, targets, ignore_index=-100):
         ignored positions; same shape as ``logits``.
     """
     logits = as_float_array(logits, "logits")
-    if logits.ndim not in (2, 3):
-        raise ValueError(f"logits must have shape (T, B, K) or (B, K), got {tuple(logits.shape)}")
+    if logits.ndim not in (2, 3) or 0 in logits.shape:
+        raise ValueError(f"logits must have shape (T, B, K) or (B, K) with every size >= 1, "
+                         f"got {tuple(logits.shape)}")
     check_finite(logits, "logits")
     targets = np.asarray(targets)
     if not np.issubdtype(targets.dtype, np.integer):
@@ -207,7 +214,7 @@ def softmax_cross_entropy(logits, targets, ignore_index=-100):
                          f"got {targets[bad].ravel()[0]}")
     safe = np.where(keep, targets, 0)[..., None]
     logp = np.take_along_axis(log_softmax(logits), safe, axis=-1)[..., 0]
-    loss = -float(logp[keep].sum()) / B
+    loss = 0.0 - float(logp[keep].sum()) / B      # 0.0 (not -0.0) when all are ignored
     d_logits = softmax(logits)
     np.put_along_axis(d_logits, safe, np.take_along_axis(d_logits, safe, axis=-1) - 1.0, axis=-1)
     d_logits *= keep[..., None] / B

@@ -21,6 +21,20 @@ from .checks import as_float_array, check_finite, check_sequence
 __all__ = ["forward", "backward", "Stack", "SequenceCache", "cache_floats"]
 
 
+def _frozen(a):
+    """``a`` as a read-only array the caller cannot change behind the cache's back.
+
+    An array this module made and froze (no base, not writeable) is kept; anything
+    else is copied first, so an in-place edit of the caller's ``x`` or ``h0``
+    between :func:`forward` and :func:`backward` cannot corrupt the gradients.
+    """
+    if a.base is None and not a.flags.writeable:
+        return a
+    a = a.copy()
+    a.flags.writeable = False
+    return a
+
+
 class SequenceCache:
     """What :func:`forward` keeps for :func:`backward` (one layer).
 
@@ -61,9 +75,11 @@ def forward(cell, x, state=None):
     Returns
     -------
     outputs : ndarray
-        ``h_1 .. h_T``, ``(T, B, H)``.
+        ``h_1 .. h_T``, ``(T, B, H)``. Read-only: :func:`backward` needs these
+        values, so an in-place edit raises instead of corrupting the gradients
+        (copy it to change it).
     final_state : ndarray or tuple
-        State after the last step, same structure as ``state``.
+        State after the last step, same structure as ``state``; read-only too.
     cache : SequenceCache
         Everything :func:`backward` needs. Its size, besides ``x``
         (``T*B*D`` floats) and the outputs (``T*B*H``), is
@@ -77,9 +93,9 @@ def forward(cell, x, state=None):
     if isinstance(cell, Stack):
         return cell.forward(x, state)
     _check_cell(cell)
-    x = check_sequence(x, cell.input_size, cell.dtype)
+    x = _frozen(check_sequence(x, cell.input_size, cell.dtype))
     T, B, _ = x.shape
-    state0 = state = cell.check_state(state, B)
+    state0 = state = tuple(_frozen(s) for s in cell.check_state(state, B))
     xz = cell.project(x)
     outputs = np.empty((T, B, cell.hidden_size), cell.dtype)
     steps = []
@@ -88,6 +104,9 @@ def forward(cell, x, state=None):
         outputs[t] = state[0]
         state = (outputs[t],) + state[1:]      # later caches refer to the outputs array
         steps.append(step_cache)
+    outputs.flags.writeable = False
+    for a in state:                            # views of outputs, and c_T, which a
+        a.flags.writeable = False              # peephole step caches: all read-only
     cache = SequenceCache(cell, x, state0, outputs, steps)
     return outputs, cell.public_state(state), cache
 
@@ -288,8 +307,17 @@ class Stack:
         Parameters
         ----------
         d : dict
-            name -> ndarray, keyed like :meth:`state_dict`.
+            name -> ndarray, keyed like :meth:`state_dict`. Keys that belong
+            to no layer raise ``ValueError``.
         """
+        if not isinstance(d, dict):
+            raise TypeError(f"state_dict must be a dict of arrays, got {type(d).__name__}")
+        layers = {f"{k}." for k in range(len(self.cells))}
+        extra = sorted((n for n in d
+                        if not (isinstance(n, str) and n[:n.find(".") + 1] in layers)), key=str)
+        if extra:
+            raise ValueError(f"state_dict for a Stack of {len(self.cells)} layers has unexpected "
+                             f"keys {extra}; expected keys like '0.weight_ih'")
         for k, c in enumerate(self.cells):
             c.load_state_dict({n[len(f"{k}."):]: a for n, a in d.items()
                                if n.startswith(f"{k}.")})
