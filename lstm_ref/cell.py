@@ -24,7 +24,11 @@ from .checks import as_float_array, check_finite, check_shape
 
 __all__ = ["Cell"]
 
-_PARAM_ORDER = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+def split(a, n):
+    """Split the last axis of ``a`` into ``n`` equal gate blocks (views)."""
+    H = a.shape[-1] // n
+    return [a[..., k * H:(k + 1) * H] for k in range(n)]
 
 
 class Cell:
@@ -380,9 +384,7 @@ class Cell:
         dict
             gate name -> ``(B, H)`` activations (for GRU also ``"n"``).
         """
-        H = self.hidden_size
-        a = cache[0]
-        return {name: a[:, k * H:(k + 1) * H] for k, name in enumerate(self.gates)}
+        return dict(zip(self.gates, split(cache[0], self.num_gates)))
 
     # ---------------------------------------------------------- convenience
     def forward(self, x, state=None):

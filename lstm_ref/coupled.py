@@ -13,8 +13,7 @@ Backward: ``dz_f = dc (c - g) f (1 - f)``, ``dz_g = dc (1 - f)(1 - g^2)``.
 import numpy as np
 
 from .activations import sigmoid
-from .cell import Cell
-from .lstm import split
+from .cell import Cell, split
 
 __all__ = ["CoupledLSTM"]
 

@@ -15,8 +15,7 @@ Backward: ``dn = dh' (1 - z)``, ``dz = dh' (h - n)``, and the old state gets
 import numpy as np
 
 from .activations import sigmoid
-from .cell import Cell
-from .lstm import split
+from .cell import Cell, split
 
 __all__ = ["GRU"]
 

@@ -18,15 +18,9 @@ Backward (given dh', dc' from the future and the loss)::
 import numpy as np
 
 from .activations import sigmoid
-from .cell import Cell
+from .cell import Cell, split
 
 __all__ = ["LSTM"]
-
-
-def split(a, n):
-    """Split the last axis of ``a`` into ``n`` equal gate blocks (views)."""
-    H = a.shape[-1] // n
-    return [a[..., k * H:(k + 1) * H] for k in range(n)]
 
 
 class LSTM(Cell):

@@ -16,8 +16,7 @@ that).
 import numpy as np
 
 from .activations import sigmoid
-from .cell import Cell
-from .lstm import split
+from .cell import Cell, split
 
 __all__ = ["NoForgetLSTM"]
 

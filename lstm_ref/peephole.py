@@ -17,8 +17,7 @@ Backward: the output gate adds a second path into ``c'``
 import numpy as np
 
 from .activations import sigmoid
-from .cell import Cell
-from .lstm import split
+from .cell import Cell, split
 
 __all__ = ["PeepholeLSTM"]
 

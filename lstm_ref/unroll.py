@@ -144,10 +144,7 @@ def backward(cell, cache, d_outputs, d_final_state=None):
                          f"got {type(cache).__name__}")
     T, B, H = cache.outputs.shape
     d_outputs = _check_d_outputs(d_outputs, (T, B, H), cell.dtype)
-    if d_final_state is None:
-        d_state = cell._zeros(B)
-    else:
-        d_state = cell.check_state(d_final_state, B, name="d_final_state")
+    d_state = cell.check_state(d_final_state, B, name="d_final_state")  # None -> zeros
     GH = cell.num_gates * H
     dxz = np.empty((T, B, GH), cell.dtype)
     dhz = None
