@@ -30,7 +30,8 @@ NOTEBOOKS = sorted(
     if not {"_build", ".ipynb_checkpoints", "_ext"}.intersection(p.relative_to(ROOT).parts)
 )
 SVG_CONFIG = '%config InlineBackend.figure_formats = ["svg"]'
-PATH_LIKE = re.compile(r"[/\\]|\.(png|svg|jpe?g|gif|pdf)\b|^[0-9a-f]{16,}$", re.I)
+# A file name or path, not words: one token with a slash, an image suffix, _images/, a hash.
+PATH_LIKE = re.compile(r"^\S*[/\\]\S*$|\.(png|svg|jpe?g|gif|pdf)$|_images/|^[0-9a-f]{16,}$", re.I)
 
 
 def canonical_colab_cell() -> str:
@@ -148,6 +149,7 @@ def _broken(edit):
     (lambda nb: nb.cells[3].metadata["mystnb"].pop("image"), "alt text"),
     (lambda nb: nb.cells[3].metadata["mystnb"]["image"].update(alt="../../_images/3f2a.png"), "file name"),
     (lambda nb: nb.cells[3].metadata["mystnb"]["image"].update(alt="figure"), "too short"),
+    (lambda nb: nb.cells[3].metadata["mystnb"]["image"].update(alt="fig-test-line-final.svg"), "file name"),
     (lambda nb: nb.cells[3].metadata["mystnb"]["figure"].pop("caption"), "no caption"),
 ])
 def test_each_rule_catches_its_breach(edit, expected):

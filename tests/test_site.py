@@ -263,7 +263,8 @@ def test_formulas_are_not_tab_stops(visit, page):
     assert facts["tabStops"] == 0, f"{page}: {facts['tabStops']} formulas are keyboard tab stops"
 
 
-PATH_LIKE = re.compile(r"[/\\]|\.(png|svg|jpe?g|gif)$|^[0-9a-f]{16,}$", re.I)
+# A file name or path, not words: one token with a slash, an image suffix, _images/, a hash.
+PATH_LIKE = re.compile(r"^\S*[/\\]\S*$|\.(png|svg|jpe?g|gif|pdf)$|_images/|^[0-9a-f]{16,}$", re.I)
 
 
 def image_problems(images):
@@ -287,7 +288,8 @@ def test_image_problems_judges_alt_text_and_sharpness():
     assert image_problems([good, retina]) == []
     for bad in (
         dict(good, alt="../../_images/0c1f2e.png"), dict(good, alt=""), dict(good, alt=None),
-        dict(good, alt="0c1f2e3d4a5b6c7d8e9f"), dict(good, alt="fig.svg"),
+        dict(good, alt="0c1f2e3d4a5b6c7d8e9f"), dict(good, alt="figure_3.svg"),
+        dict(good, alt="see ../_images/x"),
         dict(retina, naturalWidth=640),
     ):
         assert len(image_problems([bad])) == 1, bad
