@@ -423,6 +423,18 @@ def test_executed_notebook_is_offered_for_download(name):
         assert any(k.startswith("image/") for c in ran for o in c.get("outputs", []) for k in o.get("data", {}))
 
 
+@needs_built_book
+@pytest.mark.parametrize("page", PAGES)
+def test_no_inline_script_twice(page):
+    """A repeated inline script re-declares its `const`s (THEBE_JS_URL): a SyntaxError."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((SITE / page).read_text(), "html.parser")
+    bodies = [tag.string.strip() for tag in soup.find_all("script") if not tag.get("src") and tag.string]
+    repeated = sorted({body[:60] for body in bodies if bodies.count(body) > 1})
+    assert not repeated, f"{page}: inline scripts included twice: {repeated}"
+
+
 @functools.lru_cache(maxsize=None)
 def _ids(page: Path):
     from bs4 import BeautifulSoup
