@@ -24,7 +24,7 @@ from .lstm import LSTM
 __all__ = ["memory_cell", "memory_sequence"]
 
 
-def memory_cell(*, gate_gain=20.0, keep_bias=20.0, value_gain=5.0, dtype=np.float64):
+def memory_cell(*, gate_gain=20.0, keep_bias=20.0, value_gain=1.0, dtype=np.float64):
     """An LSTM with one unit whose weights make it a write/hold/read memory.
 
     Parameters
