@@ -30,7 +30,8 @@ from .noforget import NoForgetLSTM
 from .rnn import RNN
 from .unroll import SequenceCache
 
-__all__ = ["step_jacobians", "jacobian_products", "direct_path", "spectral_norms"]
+__all__ = ["step_jacobians", "jacobian_products", "direct_path", "cell_state_jacobians",
+           "spectral_norms"]
 
 
 def _check(cell, cache):
@@ -143,6 +144,44 @@ def direct_path(cell, cache):
         f = np.stack([cell.gate_values(step)["f"] for step in cache.steps])
     ones = np.ones((1, B, H))
     return np.concatenate([ones, np.cumprod(f[::-1], axis=0)])
+
+
+def cell_state_jacobians(cell, cache, P=None):
+    """The full ``dc_T/dc_k`` for ``k = T, T-1, ..., 1``, every path included.
+
+    Changing ``c_k`` changes ``c_{k+1}`` directly (times ``f_{k+1}``) and also
+    changes ``h_k = o_k tanh(c_k)``, which reaches every gate of step ``k+1``.
+    With ``P[m] = ds_T/ds_k`` (``m = T - k``) from :func:`jacobian_products`::
+
+        dc_T/dc_k = P[m]_cc + P[m]_ch diag(o_k (1 - tanh^2 c_k))
+
+    Parameters
+    ----------
+    cell : LSTM or NoForgetLSTM
+        The cell that ran the sequence.
+    cache : SequenceCache
+        What :func:`lstm_ref.forward` returned for it.
+    P : ndarray, optional
+        ``jacobian_products(step_jacobians(cell, cache))`` if already computed.
+
+    Returns
+    -------
+    ndarray
+        ``(T, B, H, H)``; entry ``m`` is ``dc_T/dc_{T-m}`` (``m = 0`` is the
+        identity).
+    """
+    _check(cell, cache)
+    if isinstance(cell, RNN):
+        raise TypeError("cell_state_jacobians needs a cell with a cell state (LSTM or NoForgetLSTM)")
+    if P is None:
+        P = jacobian_products(step_jacobians(cell, cache))
+    H, T = cell.hidden_size, len(cache.steps)
+    out = []
+    for m in range(T):
+        step = cache.steps[T - m - 1]                       # the step that made c_k, k = T - m
+        dh_dc = cell.gate_values(step)["o"] * (1.0 - step[-1] ** 2)
+        out.append(P[m][:, H:, H:] + P[m][:, H:, :H] * dh_dc[:, None, :])
+    return np.stack(out)
 
 
 def spectral_norms(P):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import lstm_ref
-from lstm_ref.jacobian import direct_path, jacobian_products, spectral_norms, step_jacobians
+from lstm_ref.jacobian import cell_state_jacobians, direct_path, jacobian_products, spectral_norms, step_jacobians
 from lstm_ref.memory import memory_cell, memory_sequence
 from lstm_ref.truncated import truncated_backward
 
@@ -174,3 +174,28 @@ def test_memory_sequence_layout_and_errors():
         memory_sequence([1.0], 5, noise=-1.0)
     with pytest.raises(ValueError, match="keep_bias"):
         memory_cell(keep_bias=np.inf)
+
+
+@pytest.mark.parametrize("cls", [lstm_ref.LSTM, lstm_ref.NoForgetLSTM])
+def test_cell_state_jacobians_match_finite_differences(cls):
+    T, H, k = 5, 3, 2
+    cell = cls(2, H, seed=7)
+    x = np.random.default_rng(7).normal(size=(T, 1, 2))
+    out, _, cache = lstm_ref.forward(cell, x)
+    C = cell_state_jacobians(cell, cache)
+    assert C.shape == (T, 1, H, H)
+    np.testing.assert_allclose(C[0, 0], np.eye(H), atol=0)
+    step_k = cache.steps[k - 1]                            # step k made c_k and h_k
+    o_k = cell.gate_values(step_k)["o"][0]
+    c_k = cache.steps[k][1][0] if cls is lstm_ref.LSTM else np.arctanh(step_k[-1][0])
+
+    def c_T(c):                                            # h_k responds to c_k
+        _, (_, c_fin), _ = lstm_ref.forward(cell, x[k:], ((o_k * np.tanh(c))[None], c[None]))
+        return c_fin[0]
+
+    eps = 1e-6
+    num = np.stack([(c_T(c_k + eps * e) - c_T(c_k - eps * e)) / (2 * eps) for e in np.eye(H)], 1)
+    np.testing.assert_allclose(C[T - k, 0], num, atol=1e-8)
+    rnn, _, _, rcache = run(lstm_ref.RNN)
+    with pytest.raises(TypeError, match="cell state"):
+        cell_state_jacobians(rnn, rcache)
