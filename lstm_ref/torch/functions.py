@@ -1,0 +1,530 @@
+r"""One ``torch.autograd.Function`` per cell: a whole sequence, one layer, one direction.
+
+The idea: the same equations and the same hand-derived BPTT as the numpy
+reference (:mod:`lstm_ref.lstm`, :mod:`lstm_ref.gru`, ...), arranged so that
+as little work as possible sits inside the time loop.
+
+Forward, for inputs ``x`` ``(T, B, D)`` and ``G`` gate blocks of size ``H``:
+
+1. the input projection of all ``T`` steps is ONE matrix product,
+   ``xz = x W_ih^T + b`` ``(T, B, G*H)``;
+2. each step is one ``addmm`` (``a_t = xz_t + h_{t-1} W_hh^T``) and a few
+   vectorised pointwise operations writing into preallocated ``(T, B, .)``
+   buffers (the gates, ``c_t``, ``tanh(c_t)``, the outputs);
+3. no autograd graph is recorded inside the loop: the Function saves the
+   buffers and :meth:`backward` runs the hand-written BPTT.
+
+Backward:
+
+1. every factor of ``δa_t`` that does not depend on the gradient flowing
+   back (``g_t i_t(1-i_t)``, ``tanh(c_t) o_t(1-o_t)``, ...) is computed for
+   all ``T`` steps at once, before the loop;
+2. each step is then one ``addmm`` (``δh_t = dY_t + δa_{t+1} W_hh``) and a
+   handful of multiplications that fill ``δa_t`` in a ``(T, B, G*H)``
+   buffer;
+3. after the loop the weight gradients are one matrix product each:
+   ``δW_ih = Σ_t δa_t^T x_t``, ``δW_hh = Σ_t δa_t^T h_{t-1}``, the biases
+   are sums, and ``δx = δa W_ih``.
+
+The same code runs on CPU and CUDA (plain torch operations; no fused kernels).
+Double backward is not supported (``once_differentiable``).
+"""
+import torch
+from torch.autograd.function import once_differentiable
+
+__all__ = ["RNNFunction", "LSTMFunction", "PeepholeLSTMFunction", "CoupledLSTMFunction",
+           "NoForgetLSTMFunction", "GRUFunction"]
+
+
+# ----------------------------------------------------------- shared pieces
+def project(x, w_ih, bias):
+    """Input projection of every step with one matrix product.
+
+    Parameters
+    ----------
+    x : Tensor
+        ``(T, B, D)``, contiguous.
+    w_ih : Tensor
+        ``(G*H, D)``.
+    bias : Tensor or None
+        ``(G*H,)`` added to every row.
+
+    Returns
+    -------
+    Tensor
+        ``x W_ih^T + bias``, ``(T, B, G*H)``.
+    """
+    T, B, D = x.shape
+    x2 = x.reshape(T * B, D)
+    xz = torch.mm(x2, w_ih.t()) if bias is None else torch.addmm(bias, x2, w_ih.t())
+    return xz.view(T, B, -1)
+
+
+def h_prev_of(h0, y):
+    """The states ``h_0 .. h_{T-1}`` that multiplied ``W_hh``, ``(T*B, H)``."""
+    T, B, H = y.shape
+    return torch.cat([h0.unsqueeze(0), y[:-1]]).view(T * B, H)
+
+
+def weight_grads(ctx, dxz, dhz, x, h_prev, w_ih, n_first):
+    """Gradients of ``x``, ``W_ih``, ``W_hh`` and the biases after the loop.
+
+    Parameters
+    ----------
+    ctx : context
+        The Function's context (``needs_input_grad`` skips unneeded products).
+    dxz, dhz : Tensor
+        ``δ`` of the input projection and of the recurrent product, ``(T, B, G*H)``
+        (the same tensor for every cell but the GRU).
+    x : Tensor
+        ``(T, B, D)``.
+    h_prev : Tensor
+        ``(T*B, H)``, what ``W_hh`` multiplied (for Cho's GRU, rows of block n
+        are handled by the caller).
+    w_ih : Tensor
+        ``(G*H, D)``.
+    n_first : int
+        Position of ``x`` in the Function's inputs (``w_ih``, ``w_hh``,
+        ``b_ih``, ``b_hh`` follow after the states).
+
+    Returns
+    -------
+    tuple
+        ``(dx, dW_ih, dW_hh, db_ih, db_hh)``, None where not needed.
+    """
+    T, B, D = x.shape
+    need = ctx.needs_input_grad
+    k = n_first
+    dxz2, dhz2 = dxz.view(T * B, -1), dhz.view(T * B, -1)
+    dx = torch.mm(dxz2, w_ih).view(T, B, D) if need[0] else None
+    dw_ih = torch.mm(dxz2.t(), x.reshape(T * B, D)) if need[k] else None
+    dw_hh = torch.mm(dhz2.t(), h_prev) if need[k + 1] else None
+    db_ih = dxz2.sum(0) if need[k + 2] else None
+    db_hh = None
+    if need[k + 3]:
+        db_hh = dhz2.sum(0) if dhz is not dxz or db_ih is None else db_ih.clone()
+    return dx, dw_ih, dw_hh, db_ih, db_hh
+
+
+def folded_bias(b_ih, b_hh):
+    """``b_ih + b_hh`` (both added once to the input projection), or None."""
+    return None if b_ih is None else b_ih + b_hh
+
+
+# --------------------------------------------------------------------- RNN
+class RNNFunction(torch.autograd.Function):
+    r"""Elman RNN over a sequence: ``h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``.
+
+    ``apply(x, h0, w_ih, w_hh, b_ih, b_hh, relu)`` with ``x`` ``(T, B, D)``,
+    ``h0`` ``(B, H)``, biases ``(H,)`` or None, ``relu`` a bool (False: tanh).
+    Returns ``(y (T, B, H), h_T (B, H))``.
+
+    Backward: ``δa_t = δh_t act'(a_t)`` with ``act' = 1 - h_t^2`` (tanh) or
+    ``[h_t > 0]`` (relu); ``δh_{t-1} = δa_t W_hh``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, relu):
+        T, B, _ = x.shape
+        xz = project(x, w_ih, folded_bias(b_ih, b_hh)).unbind(0)
+        y = torch.empty(T, B, w_hh.shape[1], dtype=x.dtype, device=x.device)
+        ys = y.unbind(0)
+        h, w_hh_t = h0, w_hh.t()
+        for t in range(T):
+            torch.addmm(xz[t], h, w_hh_t, out=ys[t])              # a_t
+            h = ys[t].relu_() if relu else ys[t].tanh_()         # h_t = act(a_t)
+        ctx.relu = relu
+        ctx.save_for_backward(x, h0, w_ih, w_hh, y)
+        return y, y[-1].clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dy, dh_T):
+        x, h0, w_ih, w_hh, y = ctx.saved_tensors
+        T = x.shape[0]
+        act_grad = (y > 0).to(y.dtype) if ctx.relu else _tanh_grad(y)   # all T at once
+        dz = torch.empty_like(y)
+        dzs, dys, gs = dz.unbind(0), dy.unbind(0), act_grad.unbind(0)
+        dh = dh_T + dys[T - 1]
+        for t in range(T - 1, -1, -1):
+            if t < T - 1:
+                dh = torch.addmm(dys[t], dzs[t + 1], w_hh)        # δh_t = dY_t + δa_{t+1} W_hh
+            torch.mul(dh, gs[t], out=dzs[t])                     # δa_t = δh_t act'(a_t)
+        dh0 = torch.mm(dz[0], w_hh)
+        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx, dz, dz, x, h_prev_of(h0, y), w_ih, 2)
+        return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
+
+
+# -------------------------------------------------------------------- LSTM
+def _lstm_like_backward_loop(dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, G, H, w_co=None,
+                             w_cif=None):
+    """The BPTT loop shared by the LSTM family (equations in each Function's docstring).
+
+    ``k_c``, ``k_o`` ``(T, B, H)`` and ``m`` ``(T, B, n*H)`` hold the factors of
+    every step, computed before the loop; ``m`` covers the first ``n`` gate
+    blocks and ``k_o`` the last (the output gate). Returns ``(δa, δc_0)``.
+    """
+    T, B, _ = dy.shape
+    n = m.shape[2] // H
+    da = torch.empty(T, B, G * H, dtype=dy.dtype, device=dy.device)
+    da_t, dys = da.unbind(0), dy.unbind(0)
+    da_o = da[:, :, (G - 1) * H:].unbind(0)
+    da_m = da[:, :, :n * H].view(T, B, n, H).unbind(0)
+    m_t, k_ct, k_ot = m.view(T, B, n, H).unbind(0), k_c.unbind(0), k_o.unbind(0)
+    f_t = None if f is None else f.unbind(0)
+    da_if = None if w_cif is None else da[:, :, :2 * H].view(T, B, 2, H).unbind(0)
+    dc, dh = dc_T, dh_T + dys[T - 1]
+    for t in range(T - 1, -1, -1):
+        if t < T - 1:
+            dh = torch.addmm(dys[t], da_t[t + 1], w_hh)                 # δh_t
+        torch.mul(dh, k_ot[t], out=da_o[t])                             # δa^o_t
+        dc = torch.addcmul(dc, dh, k_ct[t])                             # δc_t
+        if w_co is not None:
+            dc.addcmul_(da_o[t], w_co)                                  # + δa^o_t w_co
+        torch.mul(dc.unsqueeze(1), m_t[t], out=da_m[t])                 # other blocks
+        if w_cif is not None:                                           # carry, peephole
+            dc = torch.addcmul(dc * f_t[t], da_if[t][:, 0], w_cif[0]).addcmul_(
+                da_if[t][:, 1], w_cif[1])
+        elif f_t is not None:
+            dc = dc * f_t[t]                                            # carry δc_t f_t
+    return da, dc
+
+
+def _lstm_like_factors(o, tc):
+    """``k_o = tanh(c) o(1-o)`` and ``k_c = o (1 - tanh^2 c)`` for all steps."""
+    k_o = (o - o * o).mul_(tc)
+    k_c = torch.addcmul(o, o * tc, tc, value=-1.0)
+    return k_c, k_o
+
+
+def _sig_grad(s):
+    """``s (1 - s)`` for sigmoid outputs ``s``."""
+    return s - s * s
+
+
+def _tanh_grad(v):
+    """``1 - v^2`` for tanh outputs ``v``."""
+    return torch.addcmul(torch.ones_like(v), v, v, value=-1.0)
+
+
+def _buffers(x, T, B, G, H):
+    """Preallocated ``gates (T, B, G*H)``, ``c``, ``tanh(c)``, ``y`` ``(T, B, H)``, ``a (B, G*H)``."""
+    kw = {"dtype": x.dtype, "device": x.device}
+    return (torch.empty(T, B, G * H, **kw), torch.empty(T, B, H, **kw),
+            torch.empty(T, B, H, **kw), torch.empty(T, B, H, **kw), torch.empty(B, G * H, **kw))
+
+
+def _blocks(gates, H):
+    """Per-step views of every gate block: a list (one per block) of ``T`` ``(B, H)`` views."""
+    return [b.unbind(0) for b in gates.split(H, dim=2)]
+
+
+class LSTMFunction(torch.autograd.Function):
+    r"""LSTM over a sequence, gate blocks (i, f, g, o) as in ``torch.nn.LSTM``.
+
+    ``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh)``; biases may be None.
+    Returns ``(y (T, B, H), h_T, c_T)``.
+
+    Forward step: ``a_t = xz_t + h_{t-1} W_hh^T``; ``i, f, o = σ(a^i, a^f, a^o)``,
+    ``g = tanh(a^g)``; ``c_t = f c_{t-1} + i g``; ``h_t = o tanh(c_t)``.
+
+    Backward step, with the factors computed for all ``t`` before the loop:
+    ``δh_t = dY_t + δa_{t+1} W_hh``;
+    ``δa^o_t = δh_t · tanh(c_t) o(1-o)``;
+    ``δc_t = δc_{t+1} f_{t+1} + δh_t · o(1 - tanh^2 c_t)``;
+    ``δa^i_t = δc_t · g i(1-i)``, ``δa^f_t = δc_t · c_{t-1} f(1-f)``,
+    ``δa^g_t = δc_t · i(1-g^2)``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        T, B, _ = x.shape
+        H = w_hh.shape[1]
+        xz = project(x, w_ih, folded_bias(b_ih, b_hh)).unbind(0)
+        gates, c, tc, y = _buffers(x, T, B, 4, H)[:4]
+        a = torch.empty(B, 4 * H, dtype=x.dtype, device=x.device)
+        i, f, g, o = _blocks(gates, H)
+        gs, cs, tcs, ys, a_g = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0), a[:, 2 * H:3 * H]
+        h, c_prev, w_hh_t = h0, c0, w_hh.t()
+        for t in range(T):
+            torch.addmm(xz[t], h, w_hh_t, out=a)                # a_t
+            torch.sigmoid(a, out=gs[t])                         # i, f, o (g overwritten next)
+            torch.tanh(a_g, out=g[t])
+            torch.mul(f[t], c_prev, out=cs[t]).addcmul_(i[t], g[t])   # c_t = f c_{t-1} + i g
+            torch.tanh(cs[t], out=tcs[t])
+            h = torch.mul(o[t], tcs[t], out=ys[t])              # h_t = o tanh(c_t)
+            c_prev = cs[t]
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, c, tc, y)
+        return y, y[-1].clone(), c[-1].clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dy, dh_T, dc_T):
+        x, h0, c0, w_ih, w_hh, gates, c, tc, y = ctx.saved_tensors
+        H = w_hh.shape[1]
+        i, f, g, o = gates.split(H, dim=2)
+        c_prev = torch.cat([c0.unsqueeze(0), c[:-1]])
+        k_c, k_o = _lstm_like_factors(o, tc)
+        m = torch.cat([g * _sig_grad(i), c_prev * _sig_grad(f), i * _tanh_grad(g)], dim=2)
+        da, dc = _lstm_like_backward_loop(dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, 4, H)
+        dh0 = torch.mm(da[0], w_hh)
+        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx, da, da, x, h_prev_of(h0, y), w_ih, 3)
+        return dx, dh0, dc, dw_ih, dw_hh, db_ih, db_hh
+
+
+class PeepholeLSTMFunction(torch.autograd.Function):
+    r"""Peephole LSTM over a sequence (blocks i, f, g, o; vectors ``w_ci, w_cf, w_co``).
+
+    ``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_ci, w_cf, w_co)``; biases may be None.
+    Returns ``(y, h_T, c_T)``.
+
+    Forward step: ``i = σ(a^i + w_ci c_{t-1})``, ``f = σ(a^f + w_cf c_{t-1})``,
+    ``g = tanh(a^g)``, ``c_t = f c_{t-1} + i g``, ``o = σ(a^o + w_co c_t)``,
+    ``h_t = o tanh(c_t)``.
+
+    Backward step: ``δa^o_t = δh_t · tanh(c_t) o(1-o)``;
+    ``δc_t = δc_{t+1}^{carry} + δh_t · o(1-tanh^2 c_t) + δa^o_t w_co``;
+    ``δa^i, δa^f, δa^g`` as for the LSTM; the carry to ``t-1`` is
+    ``δc_t f + δa^i_t w_ci + δa^f_t w_cf``. After the loop
+    ``δw_ci = Σ δa^i c_{t-1}``, ``δw_cf = Σ δa^f c_{t-1}``, ``δw_co = Σ δa^o c_t``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_ci, w_cf, w_co):
+        T, B, _ = x.shape
+        H = w_hh.shape[1]
+        xz = project(x, w_ih, folded_bias(b_ih, b_hh)).unbind(0)
+        gates, c, tc, y, a = _buffers(x, T, B, 4, H)
+        i, f, g, o = _blocks(gates, H)
+        gif = gates[:, :, :2 * H].unbind(0)
+        cs, tcs, ys = c.unbind(0), tc.unbind(0), y.unbind(0)
+        a_if, a_g, a_o = a[:, :2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+        a_if2 = a_if.view(B, 2, H)
+        w_cif = torch.stack([w_ci, w_cf])                      # (2, H)
+        h, c_prev, w_hh_t = h0, c0, w_hh.t()
+        for t in range(T):
+            torch.addmm(xz[t], h, w_hh_t, out=a)
+            a_if2.addcmul_(c_prev.unsqueeze(1), w_cif)          # + w_ci c_{t-1}, w_cf c_{t-1}
+            torch.sigmoid(a_if, out=gif[t])
+            torch.tanh(a_g, out=g[t])
+            torch.mul(f[t], c_prev, out=cs[t]).addcmul_(i[t], g[t])
+            torch.sigmoid(a_o.addcmul_(w_co, cs[t]), out=o[t])  # o = σ(a^o + w_co c_t)
+            torch.tanh(cs[t], out=tcs[t])
+            h = torch.mul(o[t], tcs[t], out=ys[t])
+            c_prev = cs[t]
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, w_ci, w_cf, w_co, gates, c, tc, y)
+        return y, y[-1].clone(), c[-1].clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dy, dh_T, dc_T):
+        x, h0, c0, w_ih, w_hh, w_ci, w_cf, w_co, gates, c, tc, y = ctx.saved_tensors
+        H = w_hh.shape[1]
+        i, f, g, o = gates.split(H, dim=2)
+        c_prev = torch.cat([c0.unsqueeze(0), c[:-1]])
+        k_c, k_o = _lstm_like_factors(o, tc)
+        m = torch.cat([g * _sig_grad(i), c_prev * _sig_grad(f), i * _tanh_grad(g)], dim=2)
+        da, dc = _lstm_like_backward_loop(dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, 4, H,
+                                          w_co=w_co, w_cif=torch.stack([w_ci, w_cf]))
+        dh0 = torch.mm(da[0], w_hh)
+        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx, da, da, x, h_prev_of(h0, y), w_ih, 3)
+        need = ctx.needs_input_grad
+        dw_ci = (da[..., :H] * c_prev).sum((0, 1)) if need[7] else None
+        dw_cf = (da[..., H:2 * H] * c_prev).sum((0, 1)) if need[8] else None
+        dw_co = (da[..., 3 * H:] * c).sum((0, 1)) if need[9] else None
+        return dx, dh0, dc, dw_ih, dw_hh, db_ih, db_hh, dw_ci, dw_cf, dw_co
+
+
+class CoupledLSTMFunction(torch.autograd.Function):
+    r"""Coupled input-forget LSTM over a sequence (blocks f, g, o; ``i = 1 - f``).
+
+    ``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh)``; returns ``(y, h_T, c_T)``.
+
+    Forward step: ``c_t = f c_{t-1} + (1-f) g`` (computed as ``lerp(g, c_{t-1}, f)``),
+    ``h_t = o tanh(c_t)``.
+
+    Backward step: ``δa^f_t = δc_t (c_{t-1} - g) f(1-f)``,
+    ``δa^g_t = δc_t (1-f)(1-g^2)``, ``δa^o_t = δh_t tanh(c_t) o(1-o)``,
+    carry ``δc_t f``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        T, B, _ = x.shape
+        H = w_hh.shape[1]
+        xz = project(x, w_ih, folded_bias(b_ih, b_hh)).unbind(0)
+        gates, c, tc, y, a = _buffers(x, T, B, 3, H)
+        f, g, o = _blocks(gates, H)
+        gs, cs, tcs, ys, a_g = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0), a[:, H:2 * H]
+        h, c_prev, w_hh_t = h0, c0, w_hh.t()
+        for t in range(T):
+            torch.addmm(xz[t], h, w_hh_t, out=a)
+            torch.sigmoid(a, out=gs[t])
+            torch.tanh(a_g, out=g[t])
+            torch.lerp(g[t], c_prev, f[t], out=cs[t])           # g + f (c_{t-1} - g)
+            torch.tanh(cs[t], out=tcs[t])
+            h = torch.mul(o[t], tcs[t], out=ys[t])
+            c_prev = cs[t]
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, c, tc, y)
+        return y, y[-1].clone(), c[-1].clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dy, dh_T, dc_T):
+        x, h0, c0, w_ih, w_hh, gates, c, tc, y = ctx.saved_tensors
+        H = w_hh.shape[1]
+        f, g, o = gates.split(H, dim=2)
+        c_prev = torch.cat([c0.unsqueeze(0), c[:-1]])
+        k_c, k_o = _lstm_like_factors(o, tc)
+        m = torch.cat([(c_prev - g) * _sig_grad(f), (1.0 - f) * _tanh_grad(g)], dim=2)
+        da, dc = _lstm_like_backward_loop(dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, 3, H)
+        dh0 = torch.mm(da[0], w_hh)
+        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx, da, da, x, h_prev_of(h0, y), w_ih, 3)
+        return dx, dh0, dc, dw_ih, dw_hh, db_ih, db_hh
+
+
+class NoForgetLSTMFunction(torch.autograd.Function):
+    r"""LSTM without a forget gate over a sequence (blocks i, g, o).
+
+    ``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh)``; returns ``(y, h_T, c_T)``.
+
+    Forward step: ``c_t = c_{t-1} + i g``, ``h_t = o tanh(c_t)``.
+    Backward step: ``δa^i_t = δc_t g i(1-i)``, ``δa^g_t = δc_t i(1-g^2)``,
+    ``δa^o_t = δh_t tanh(c_t) o(1-o)``; the carry ``δc_t`` passes unchanged.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        T, B, _ = x.shape
+        H = w_hh.shape[1]
+        xz = project(x, w_ih, folded_bias(b_ih, b_hh)).unbind(0)
+        gates, c, tc, y, a = _buffers(x, T, B, 3, H)
+        i, g, o = _blocks(gates, H)
+        gs, cs, tcs, ys, a_g = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0), a[:, H:2 * H]
+        h, c_prev, w_hh_t = h0, c0, w_hh.t()
+        for t in range(T):
+            torch.addmm(xz[t], h, w_hh_t, out=a)
+            torch.sigmoid(a, out=gs[t])
+            torch.tanh(a_g, out=g[t])
+            torch.addcmul(c_prev, i[t], g[t], out=cs[t])        # c_t = c_{t-1} + i g
+            torch.tanh(cs[t], out=tcs[t])
+            h = torch.mul(o[t], tcs[t], out=ys[t])
+            c_prev = cs[t]
+        ctx.save_for_backward(x, h0, w_ih, w_hh, gates, tc, y)
+        return y, y[-1].clone(), c[-1].clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dy, dh_T, dc_T):
+        x, h0, w_ih, w_hh, gates, tc, y = ctx.saved_tensors
+        H = w_hh.shape[1]
+        i, g, o = gates.split(H, dim=2)
+        k_c, k_o = _lstm_like_factors(o, tc)
+        m = torch.cat([g * _sig_grad(i), i * _tanh_grad(g)], dim=2)
+        da, dc = _lstm_like_backward_loop(dy, dh_T, dc_T, w_hh, k_c, k_o, m, None, 3, H)
+        dh0 = torch.mm(da[0], w_hh)
+        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx, da, da, x, h_prev_of(h0, y), w_ih, 3)
+        return dx, dh0, dc, dw_ih, dw_hh, db_ih, db_hh
+
+
+# --------------------------------------------------------------------- GRU
+class GRUFunction(torch.autograd.Function):
+    r"""GRU over a sequence, blocks (r, z, n) as in ``torch.nn.GRU``.
+
+    ``apply(x, h0, w_ih, w_hh, b_ih, b_hh, reset_after)``; biases may be None.
+    Returns ``(y, h_T)``.
+
+    Forward step: ``r, z = σ(xz^{r,z}_t + W_h{r,z} h_{t-1} + b_h{r,z})``;
+    ``n = tanh(xz^n_t + r (W_hn h_{t-1} + b_hn))`` (``reset_after=True``) or
+    ``n = tanh(xz^n_t + W_hn (r h_{t-1}) + b_hn)`` (Cho et al.);
+    ``h_t = (1-z) n + z h_{t-1}`` (computed as ``lerp(n, h_{t-1}, z)``).
+
+    Backward step: ``δa^n_t = δh_t (1-z)(1-n^2)``, ``δa^z_t = δh_t (h_{t-1}-n) z(1-z)``,
+    ``δa^r_t = δa^n_t (W_hn h_{t-1} + b_hn) r(1-r)`` (reset after) or
+    ``(δa^n_t W_hn) h_{t-1} r(1-r)`` (Cho); the recurrent product of block n
+    receives ``δa^n_t r`` (reset after); ``δh_{t-1} = δh_t z + (...) W_hh``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, reset_after):
+        T, B, _ = x.shape
+        H = w_hh.shape[1]
+        xz = project(x, w_ih, b_ih)
+        rz = torch.empty(T, B, 2 * H, dtype=x.dtype, device=x.device)
+        n = torch.empty(T, B, H, dtype=x.dtype, device=x.device)
+        hn, y = torch.empty_like(n), torch.empty_like(n)
+        hz = torch.empty(B, 3 * H if reset_after else 2 * H, dtype=x.dtype, device=x.device)
+        w_rz_t, w_n_t = w_hh[:2 * H].t(), w_hh[2 * H:].t()
+        h = h0
+        for t in range(T):
+            if reset_after:
+                if b_hh is None:
+                    torch.mm(h, w_hh.t(), out=hz)
+                else:
+                    torch.addmm(b_hh, h, w_hh.t(), out=hz)
+                hn[t] = hz[:, 2 * H:]                                  # W_hn h + b_hn
+                torch.sigmoid(torch.add(xz[t, :, :2 * H], hz[:, :2 * H]), out=rz[t])
+                r, z = rz[t, :, :H], rz[t, :, H:]
+                torch.tanh(torch.addcmul(xz[t, :, 2 * H:], r, hn[t]), out=n[t])
+            else:
+                if b_hh is None:
+                    torch.mm(h, w_rz_t, out=hz)
+                else:
+                    torch.addmm(b_hh[:2 * H], h, w_rz_t, out=hz)
+                torch.sigmoid(torch.add(xz[t, :, :2 * H], hz), out=rz[t])
+                r, z = rz[t, :, :H], rz[t, :, H:]
+                rh = r * h
+                if b_hh is None:
+                    torch.mm(rh, w_n_t, out=hn[t])
+                else:
+                    torch.addmm(b_hh[2 * H:], rh, w_n_t, out=hn[t])
+                torch.tanh(torch.add(xz[t, :, 2 * H:], hn[t]), out=n[t])
+            h = torch.lerp(n[t], h, z, out=y[t])                        # (1-z) n + z h
+        ctx.reset_after = reset_after
+        ctx.save_for_backward(x, h0, w_ih, w_hh, rz, n, hn, y)
+        return y, y[-1].clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dy, dh_T):
+        x, h0, w_ih, w_hh, rz, n, hn, y = ctx.saved_tensors
+        T, B, H = y.shape
+        r, z = rz.split(H, dim=2)
+        h_prev = torch.cat([h0.unsqueeze(0), y[:-1]])
+        k_n = (1.0 - z) * (1.0 - n * n)                # δa^n = δh k_n
+        k_z = (h_prev - n) * z * (1.0 - z)             # δa^z = δh k_z
+        dxz = torch.empty(T, B, 3 * H, dtype=y.dtype, device=y.device)
+        if ctx.reset_after:
+            k_x = torch.cat([k_n * hn * r * (1.0 - r), k_z, k_n], dim=2)   # δxz = δh k_x
+            k_h = torch.cat([k_x[..., :2 * H], k_n * r], dim=2)            # δhz = δh k_h
+            dhz = torch.empty_like(dxz)
+            dh = dh_T + dy[T - 1]
+            for t in range(T - 1, -1, -1):
+                if t < T - 1:
+                    dh = torch.addmm(dy[t].addcmul(dh, z[t + 1]), dhz[t + 1], w_hh)
+                torch.mul(dh.unsqueeze(1), k_x[t].view(B, 3, H), out=dxz[t].view(B, 3, H))
+                torch.mul(dh.unsqueeze(1), k_h[t].view(B, 3, H), out=dhz[t].view(B, 3, H))
+            dh0 = torch.addmm(dh * z[0], dhz[0], w_hh)
+            dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx, dxz, dhz, x,
+                                                          h_prev.view(T * B, H), w_ih, 2)
+        else:
+            k_r = h_prev * r * (1.0 - r)               # δa^r = (δa^n W_hn) k_r
+            w_rz, w_n = w_hh[:2 * H], w_hh[2 * H:]
+            dh = dh_T + dy[T - 1]
+            for t in range(T - 1, -1, -1):
+                if t < T - 1:
+                    dh = torch.addmm(dy[t].addcmul(dh, z[t + 1]), dxz[t + 1, :, :2 * H], w_rz)
+                    dh.addcmul_(d_rh, r[t + 1])
+                da_n = torch.mul(dh, k_n[t], out=dxz[t, :, 2 * H:])
+                d_rh = torch.mm(da_n, w_n)                         # δ(r h_{t-1})
+                torch.mul(d_rh, k_r[t], out=dxz[t, :, :H])
+                torch.mul(dh, k_z[t], out=dxz[t, :, H:2 * H])
+            dh0 = torch.addmm(dh * z[0], dxz[0, :, :2 * H], w_rz).addcmul_(d_rh, r[0])
+            hp2 = h_prev.view(T * B, H)
+            dx, dw_ih, _, db_ih, db_hh = weight_grads(ctx, dxz, dxz, x, hp2, w_ih, 2)
+            dw_hh = None
+            if ctx.needs_input_grad[3]:
+                d2 = dxz.view(T * B, 3 * H)
+                rh = (r * h_prev).view(T * B, H)
+                dw_hh = torch.cat([d2[:, :2 * H].t() @ hp2, d2[:, 2 * H:].t() @ rh])
+        return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
