@@ -66,13 +66,13 @@ def h_prev_of(h0, y):
     return torch.cat([h0.unsqueeze(0), y[:-1]]).view(T * B, H)
 
 
-def weight_grads(ctx, dxz, dhz, x, h_prev, w_ih, n_first):
+def weight_grads(need, dxz, dhz, x, h_prev, w_ih, n_first):
     """Gradients of ``x``, ``W_ih``, ``W_hh`` and the biases after the loop.
 
     Parameters
     ----------
-    ctx : context
-        The Function's context (``needs_input_grad`` skips unneeded products).
+    need : tuple
+        The Function's ``ctx.needs_input_grad`` (unneeded products are skipped).
     dxz, dhz : Tensor
         ``δ`` of the input projection and of the recurrent product, ``(T, B, G*H)``
         (the same tensor for every cell but the GRU).
@@ -93,7 +93,6 @@ def weight_grads(ctx, dxz, dhz, x, h_prev, w_ih, n_first):
         ``(dx, dW_ih, dW_hh, db_ih, db_hh)``, None where not needed.
     """
     T, B, D = x.shape
-    need = ctx.needs_input_grad
     k = n_first
     dxz2, dhz2 = dxz.view(T * B, -1), dhz.view(T * B, -1)
     dx = torch.mm(dxz2, w_ih).view(T, B, D) if need[0] else None
@@ -131,8 +130,8 @@ class RNNFunction(torch.autograd.Function):
         ys = y.unbind(0)
         h, w_hh_t = h0, w_hh.t()
         for t in range(T):
-            torch.addmm(xz[t], h, w_hh_t, out=ys[t])              # a_t
-            h = ys[t].relu_() if relu else ys[t].tanh_()         # h_t = act(a_t)
+            a = xz[t].addmm_(h, w_hh_t)                          # a_t
+            h = torch.clamp(a, min=0.0, out=ys[t]) if relu else torch.tanh(a, out=ys[t])
         ctx.relu = relu
         ctx.save_for_backward(x, h0, w_ih, w_hh, y)
         return y, y[-1].clone()
@@ -151,7 +150,7 @@ class RNNFunction(torch.autograd.Function):
                 dh = torch.addmm(dys[t], dzs[t + 1], w_hh)        # δh_t = dY_t + δa_{t+1} W_hh
             torch.mul(dh, gs[t], out=dzs[t])                     # δa_t = δh_t act'(a_t)
         dh0 = torch.mm(dz[0], w_hh)
-        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx, dz, dz, x, h_prev_of(h0, y), w_ih, 2)
+        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, dz, dz, x, h_prev_of(h0, y), w_ih, 2)
         return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
 
 
@@ -192,26 +191,37 @@ def _lstm_like_backward_loop(dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, G, H, w_co=No
 
 def _lstm_like_factors(o, tc):
     """``k_o = tanh(c) o(1-o)`` and ``k_c = o (1 - tanh^2 c)`` for all steps."""
-    k_o = (o - o * o).mul_(tc)
-    k_c = torch.addcmul(o, o * tc, tc, value=-1.0)
+    k_o = _sig_grad(o).mul_(tc)
+    k_c = _tanh_grad(tc).mul_(o)
     return k_c, k_o
 
 
+def _lstm_factors(c0, c, i, f, g, H):
+    """``[g i(1-i), c_{t-1} f(1-f), i(1-g^2)]`` for all steps, ``(T, B, 3H)``."""
+    T, B = c.shape[:2]
+    m = torch.empty(T, B, 3 * H, dtype=c.dtype, device=c.device)
+    m_i, m_f, m_g = m.split(H, dim=2)
+    torch.mul(i, i, out=m_i).neg_().add_(i).mul_(g)
+    torch.mul(f, f, out=m_f).neg_().add_(f)
+    m_f[0].mul_(c0)
+    m_f[1:].mul_(c[:-1])
+    torch.mul(g, g, out=m_g).neg_().add_(1.0).mul_(i)
+    return m
+
+
 def _sig_grad(s):
-    """``s (1 - s)`` for sigmoid outputs ``s``."""
-    return s - s * s
+    """``s (1 - s)`` for sigmoid outputs ``s`` (a new tensor)."""
+    return torch.mul(s, s).neg_().add_(s)
 
 
 def _tanh_grad(v):
-    """``1 - v^2`` for tanh outputs ``v``."""
-    return torch.addcmul(torch.ones_like(v), v, v, value=-1.0)
+    """``1 - v^2`` for tanh outputs ``v`` (a new tensor)."""
+    return torch.mul(v, v).neg_().add_(1.0)
 
 
-def _buffers(x, T, B, G, H):
-    """Preallocated ``gates (T, B, G*H)``, ``c``, ``tanh(c)``, ``y`` ``(T, B, H)``, ``a (B, G*H)``."""
-    kw = {"dtype": x.dtype, "device": x.device}
-    return (torch.empty(T, B, G * H, **kw), torch.empty(T, B, H, **kw),
-            torch.empty(T, B, H, **kw), torch.empty(T, B, H, **kw), torch.empty(B, G * H, **kw))
+def _buffers(x, T, B, H):
+    """Preallocated ``c``, ``tanh(c)`` and ``y``, each ``(T, B, H)``."""
+    return tuple(torch.empty(T, B, H, dtype=x.dtype, device=x.device) for _ in range(3))
 
 
 def _blocks(gates, H):
@@ -240,16 +250,17 @@ class LSTMFunction(torch.autograd.Function):
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         T, B, _ = x.shape
         H = w_hh.shape[1]
-        xz = project(x, w_ih, folded_bias(b_ih, b_hh)).unbind(0)
-        gates, c, tc, y = _buffers(x, T, B, 4, H)[:4]
-        a = torch.empty(B, 4 * H, dtype=x.dtype, device=x.device)
+        gates = project(x, w_ih, folded_bias(b_ih, b_hh))      # x_t W_ih^T + b, then a_t, then gates
+        c, tc, y = _buffers(x, T, B, H)
         i, f, g, o = _blocks(gates, H)
-        gs, cs, tcs, ys, a_g = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0), a[:, 2 * H:3 * H]
+        gs, cs, tcs, ys = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0)
+        ifs = gates[..., :2 * H].unbind(0)
         h, c_prev, w_hh_t = h0, c0, w_hh.t()
         for t in range(T):
-            torch.addmm(xz[t], h, w_hh_t, out=a)                # a_t
-            torch.sigmoid(a, out=gs[t])                         # i, f, o (g overwritten next)
-            torch.tanh(a_g, out=g[t])
+            gs[t].addmm_(h, w_hh_t)                             # a_t = xz_t + h_{t-1} W_hh^T
+            ifs[t].sigmoid_()                                   # i, f
+            g[t].tanh_()                                        # g
+            o[t].sigmoid_()                                     # o
             torch.mul(f[t], c_prev, out=cs[t]).addcmul_(i[t], g[t])   # c_t = f c_{t-1} + i g
             torch.tanh(cs[t], out=tcs[t])
             h = torch.mul(o[t], tcs[t], out=ys[t])              # h_t = o tanh(c_t)
@@ -263,12 +274,11 @@ class LSTMFunction(torch.autograd.Function):
         x, h0, c0, w_ih, w_hh, gates, c, tc, y = ctx.saved_tensors
         H = w_hh.shape[1]
         i, f, g, o = gates.split(H, dim=2)
-        c_prev = torch.cat([c0.unsqueeze(0), c[:-1]])
         k_c, k_o = _lstm_like_factors(o, tc)
-        m = torch.cat([g * _sig_grad(i), c_prev * _sig_grad(f), i * _tanh_grad(g)], dim=2)
+        m = _lstm_factors(c0, c, i, f, g, H)
         da, dc = _lstm_like_backward_loop(dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, 4, H)
         dh0 = torch.mm(da[0], w_hh)
-        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx, da, da, x, h_prev_of(h0, y), w_ih, 3)
+        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, da, da, x, h_prev_of(h0, y), w_ih, 3)
         return dx, dh0, dc, dw_ih, dw_hh, db_ih, db_hh
 
 
@@ -293,22 +303,19 @@ class PeepholeLSTMFunction(torch.autograd.Function):
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_ci, w_cf, w_co):
         T, B, _ = x.shape
         H = w_hh.shape[1]
-        xz = project(x, w_ih, folded_bias(b_ih, b_hh)).unbind(0)
-        gates, c, tc, y, a = _buffers(x, T, B, 4, H)
+        gates = project(x, w_ih, folded_bias(b_ih, b_hh))
+        c, tc, y = _buffers(x, T, B, H)
         i, f, g, o = _blocks(gates, H)
-        gif = gates[:, :, :2 * H].unbind(0)
-        cs, tcs, ys = c.unbind(0), tc.unbind(0), y.unbind(0)
-        a_if, a_g, a_o = a[:, :2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-        a_if2 = a_if.view(B, 2, H)
+        gs, cs, tcs, ys = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0)
+        ifs = gates[..., :2 * H].unbind(0)
         w_cif = torch.stack([w_ci, w_cf])                      # (2, H)
         h, c_prev, w_hh_t = h0, c0, w_hh.t()
         for t in range(T):
-            torch.addmm(xz[t], h, w_hh_t, out=a)
-            a_if2.addcmul_(c_prev.unsqueeze(1), w_cif)          # + w_ci c_{t-1}, w_cf c_{t-1}
-            torch.sigmoid(a_if, out=gif[t])
-            torch.tanh(a_g, out=g[t])
+            gs[t].addmm_(h, w_hh_t)
+            ifs[t].view(B, 2, H).addcmul_(c_prev.unsqueeze(1), w_cif).sigmoid_()  # i, f
+            g[t].tanh_()
             torch.mul(f[t], c_prev, out=cs[t]).addcmul_(i[t], g[t])
-            torch.sigmoid(a_o.addcmul_(w_co, cs[t]), out=o[t])  # o = σ(a^o + w_co c_t)
+            o[t].addcmul_(w_co, cs[t]).sigmoid_()               # o = σ(a^o + w_co c_t)
             torch.tanh(cs[t], out=tcs[t])
             h = torch.mul(o[t], tcs[t], out=ys[t])
             c_prev = cs[t]
@@ -323,11 +330,11 @@ class PeepholeLSTMFunction(torch.autograd.Function):
         i, f, g, o = gates.split(H, dim=2)
         c_prev = torch.cat([c0.unsqueeze(0), c[:-1]])
         k_c, k_o = _lstm_like_factors(o, tc)
-        m = torch.cat([g * _sig_grad(i), c_prev * _sig_grad(f), i * _tanh_grad(g)], dim=2)
+        m = _lstm_factors(c0, c, i, f, g, H)
         da, dc = _lstm_like_backward_loop(dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, 4, H,
                                           w_co=w_co, w_cif=torch.stack([w_ci, w_cf]))
         dh0 = torch.mm(da[0], w_hh)
-        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx, da, da, x, h_prev_of(h0, y), w_ih, 3)
+        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, da, da, x, h_prev_of(h0, y), w_ih, 3)
         need = ctx.needs_input_grad
         dw_ci = (da[..., :H] * c_prev).sum((0, 1)) if need[7] else None
         dw_cf = (da[..., H:2 * H] * c_prev).sum((0, 1)) if need[8] else None
@@ -352,15 +359,16 @@ class CoupledLSTMFunction(torch.autograd.Function):
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         T, B, _ = x.shape
         H = w_hh.shape[1]
-        xz = project(x, w_ih, folded_bias(b_ih, b_hh)).unbind(0)
-        gates, c, tc, y, a = _buffers(x, T, B, 3, H)
+        gates = project(x, w_ih, folded_bias(b_ih, b_hh))
+        c, tc, y = _buffers(x, T, B, H)
         f, g, o = _blocks(gates, H)
-        gs, cs, tcs, ys, a_g = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0), a[:, H:2 * H]
+        gs, cs, tcs, ys = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0)
         h, c_prev, w_hh_t = h0, c0, w_hh.t()
         for t in range(T):
-            torch.addmm(xz[t], h, w_hh_t, out=a)
-            torch.sigmoid(a, out=gs[t])
-            torch.tanh(a_g, out=g[t])
+            gs[t].addmm_(h, w_hh_t)
+            f[t].sigmoid_()
+            g[t].tanh_()
+            o[t].sigmoid_()
             torch.lerp(g[t], c_prev, f[t], out=cs[t])           # g + f (c_{t-1} - g)
             torch.tanh(cs[t], out=tcs[t])
             h = torch.mul(o[t], tcs[t], out=ys[t])
@@ -379,7 +387,7 @@ class CoupledLSTMFunction(torch.autograd.Function):
         m = torch.cat([(c_prev - g) * _sig_grad(f), (1.0 - f) * _tanh_grad(g)], dim=2)
         da, dc = _lstm_like_backward_loop(dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, 3, H)
         dh0 = torch.mm(da[0], w_hh)
-        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx, da, da, x, h_prev_of(h0, y), w_ih, 3)
+        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, da, da, x, h_prev_of(h0, y), w_ih, 3)
         return dx, dh0, dc, dw_ih, dw_hh, db_ih, db_hh
 
 
@@ -397,15 +405,16 @@ class NoForgetLSTMFunction(torch.autograd.Function):
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         T, B, _ = x.shape
         H = w_hh.shape[1]
-        xz = project(x, w_ih, folded_bias(b_ih, b_hh)).unbind(0)
-        gates, c, tc, y, a = _buffers(x, T, B, 3, H)
+        gates = project(x, w_ih, folded_bias(b_ih, b_hh))
+        c, tc, y = _buffers(x, T, B, H)
         i, g, o = _blocks(gates, H)
-        gs, cs, tcs, ys, a_g = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0), a[:, H:2 * H]
+        gs, cs, tcs, ys = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0)
         h, c_prev, w_hh_t = h0, c0, w_hh.t()
         for t in range(T):
-            torch.addmm(xz[t], h, w_hh_t, out=a)
-            torch.sigmoid(a, out=gs[t])
-            torch.tanh(a_g, out=g[t])
+            gs[t].addmm_(h, w_hh_t)
+            i[t].sigmoid_()
+            g[t].tanh_()
+            o[t].sigmoid_()
             torch.addcmul(c_prev, i[t], g[t], out=cs[t])        # c_t = c_{t-1} + i g
             torch.tanh(cs[t], out=tcs[t])
             h = torch.mul(o[t], tcs[t], out=ys[t])
@@ -423,7 +432,7 @@ class NoForgetLSTMFunction(torch.autograd.Function):
         m = torch.cat([g * _sig_grad(i), i * _tanh_grad(g)], dim=2)
         da, dc = _lstm_like_backward_loop(dy, dh_T, dc_T, w_hh, k_c, k_o, m, None, 3, H)
         dh0 = torch.mm(da[0], w_hh)
-        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx, da, da, x, h_prev_of(h0, y), w_ih, 3)
+        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, da, da, x, h_prev_of(h0, y), w_ih, 3)
         return dx, dh0, dc, dw_ih, dw_hh, db_ih, db_hh
 
 
@@ -449,37 +458,32 @@ class GRUFunction(torch.autograd.Function):
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, reset_after):
         T, B, _ = x.shape
         H = w_hh.shape[1]
+        kw = {"dtype": x.dtype, "device": x.device}
         xz = project(x, w_ih, b_ih)
-        rz = torch.empty(T, B, 2 * H, dtype=x.dtype, device=x.device)
-        n = torch.empty(T, B, H, dtype=x.dtype, device=x.device)
-        hn, y = torch.empty_like(n), torch.empty_like(n)
-        hz = torch.empty(B, 3 * H if reset_after else 2 * H, dtype=x.dtype, device=x.device)
-        w_rz_t, w_n_t = w_hh[:2 * H].t(), w_hh[2 * H:].t()
+        xrz, xn = xz[..., :2 * H].unbind(0), xz[..., 2 * H:].unbind(0)
+        rz, n, hn, y = (torch.empty(T, B, 2 * H, **kw), torch.empty(T, B, H, **kw),
+                        torch.empty(T, B, H, **kw), torch.empty(T, B, H, **kw))
+        rzs, ns, hns, ys = rz.unbind(0), n.unbind(0), hn.unbind(0), y.unbind(0)
+        r, z = rz[..., :H].unbind(0), rz[..., H:].unbind(0)
+        hz = torch.empty(B, 3 * H if reset_after else 2 * H, **kw)
+        hz_rz, hz_n = hz[:, :2 * H], hz[:, 2 * H:]
+        w_t, w_rz_t, w_n_t = w_hh.t(), w_hh[:2 * H].t(), w_hh[2 * H:].t()
+        if b_hh is None:
+            b_hh = torch.zeros(3 * H, **kw)
+        b_rz, b_n = b_hh[:2 * H], b_hh[2 * H:]
         h = h0
         for t in range(T):
             if reset_after:
-                if b_hh is None:
-                    torch.mm(h, w_hh.t(), out=hz)
-                else:
-                    torch.addmm(b_hh, h, w_hh.t(), out=hz)
-                hn[t] = hz[:, 2 * H:]                                  # W_hn h + b_hn
-                torch.sigmoid(torch.add(xz[t, :, :2 * H], hz[:, :2 * H]), out=rz[t])
-                r, z = rz[t, :, :H], rz[t, :, H:]
-                torch.tanh(torch.addcmul(xz[t, :, 2 * H:], r, hn[t]), out=n[t])
+                torch.addmm(b_hh, h, w_t, out=hz)                     # W_hh h + b_hh
+                hns[t].copy_(hz_n)                                    # W_hn h + b_hn
+                torch.sigmoid(hz_rz.add_(xrz[t]), out=rzs[t])         # r, z
+                torch.tanh(torch.addcmul(xn[t], r[t], hns[t]), out=ns[t])
             else:
-                if b_hh is None:
-                    torch.mm(h, w_rz_t, out=hz)
-                else:
-                    torch.addmm(b_hh[:2 * H], h, w_rz_t, out=hz)
-                torch.sigmoid(torch.add(xz[t, :, :2 * H], hz), out=rz[t])
-                r, z = rz[t, :, :H], rz[t, :, H:]
-                rh = r * h
-                if b_hh is None:
-                    torch.mm(rh, w_n_t, out=hn[t])
-                else:
-                    torch.addmm(b_hh[2 * H:], rh, w_n_t, out=hn[t])
-                torch.tanh(torch.add(xz[t, :, 2 * H:], hn[t]), out=n[t])
-            h = torch.lerp(n[t], h, z, out=y[t])                        # (1-z) n + z h
+                torch.addmm(b_rz, h, w_rz_t, out=hz)
+                torch.sigmoid(hz.add_(xrz[t]), out=rzs[t])
+                torch.addmm(b_n, r[t] * h, w_n_t, out=hns[t])         # W_hn (r h) + b_hn
+                torch.tanh(torch.add(xn[t], hns[t]), out=ns[t])
+            h = torch.lerp(ns[t], h, z[t], out=ys[t])                 # (1-z) n + z h
         ctx.reset_after = reset_after
         ctx.save_for_backward(x, h0, w_ih, w_hh, rz, n, hn, y)
         return y, y[-1].clone()
@@ -491,39 +495,47 @@ class GRUFunction(torch.autograd.Function):
         T, B, H = y.shape
         r, z = rz.split(H, dim=2)
         h_prev = torch.cat([h0.unsqueeze(0), y[:-1]])
-        k_n = (1.0 - z) * (1.0 - n * n)                # δa^n = δh k_n
-        k_z = (h_prev - n) * z * (1.0 - z)             # δa^z = δh k_z
+        k_n = (1.0 - z) * _tanh_grad(n)                # δa^n = δh k_n
+        k_z = (h_prev - n) * _sig_grad(z)              # δa^z = δh k_z
         dxz = torch.empty(T, B, 3 * H, dtype=y.dtype, device=y.device)
+        dys, zs = dy.unbind(0), z.unbind(0)
+        dxs = dxz.view(T, B, 3, H).unbind(0)
+        hp2 = h_prev.view(T * B, H)
+        dh = dh_T + dys[T - 1]
         if ctx.reset_after:
-            k_x = torch.cat([k_n * hn * r * (1.0 - r), k_z, k_n], dim=2)   # δxz = δh k_x
-            k_h = torch.cat([k_x[..., :2 * H], k_n * r], dim=2)            # δhz = δh k_h
+            k_x = torch.cat([k_n * hn * _sig_grad(r), k_z, k_n], dim=2)   # δxz = δh k_x
+            k_h = torch.cat([k_x[..., :2 * H], k_n * r], dim=2)          # δhz = δh k_h
+            kxs, khs = k_x.view(T, B, 3, H).unbind(0), k_h.view(T, B, 3, H).unbind(0)
             dhz = torch.empty_like(dxz)
-            dh = dh_T + dy[T - 1]
+            dhs, dhz_t = dhz.view(T, B, 3, H).unbind(0), dhz.unbind(0)
             for t in range(T - 1, -1, -1):
-                if t < T - 1:
-                    dh = torch.addmm(dy[t].addcmul(dh, z[t + 1]), dhz[t + 1], w_hh)
-                torch.mul(dh.unsqueeze(1), k_x[t].view(B, 3, H), out=dxz[t].view(B, 3, H))
-                torch.mul(dh.unsqueeze(1), k_h[t].view(B, 3, H), out=dhz[t].view(B, 3, H))
-            dh0 = torch.addmm(dh * z[0], dhz[0], w_hh)
-            dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx, dxz, dhz, x,
-                                                          h_prev.view(T * B, H), w_ih, 2)
+                if t < T - 1:            # δh_t = dY_t + δh_{t+1} z_{t+1} + δhz_{t+1} W_hh
+                    dh = torch.addmm(torch.addcmul(dys[t], dh, zs[t + 1]), dhz_t[t + 1], w_hh)
+                dh1 = dh.unsqueeze(1)
+                torch.mul(dh1, kxs[t], out=dxs[t])
+                torch.mul(dh1, khs[t], out=dhs[t])
+            dh0 = torch.addmm(dh * zs[0], dhz_t[0], w_hh)
+            dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, dxz, dhz, x, hp2, w_ih, 2)
         else:
-            k_r = h_prev * r * (1.0 - r)               # δa^r = (δa^n W_hn) k_r
+            k_r = h_prev * _sig_grad(r)                # δa^r = (δa^n W_hn) k_r
             w_rz, w_n = w_hh[:2 * H], w_hh[2 * H:]
-            dh = dh_T + dy[T - 1]
+            krs, kns, kzs, rs = k_r.unbind(0), k_n.unbind(0), k_z.unbind(0), r.unbind(0)
+            da_rz, da_n = dxz[..., :2 * H].unbind(0), dxz[..., 2 * H:].unbind(0)
+            da_r, da_z = dxz[..., :H].unbind(0), dxz[..., H:2 * H].unbind(0)
             for t in range(T - 1, -1, -1):
                 if t < T - 1:
-                    dh = torch.addmm(dy[t].addcmul(dh, z[t + 1]), dxz[t + 1, :, :2 * H], w_rz)
-                    dh.addcmul_(d_rh, r[t + 1])
-                da_n = torch.mul(dh, k_n[t], out=dxz[t, :, 2 * H:])
-                d_rh = torch.mm(da_n, w_n)                         # δ(r h_{t-1})
-                torch.mul(d_rh, k_r[t], out=dxz[t, :, :H])
-                torch.mul(dh, k_z[t], out=dxz[t, :, H:2 * H])
-            dh0 = torch.addmm(dh * z[0], dxz[0, :, :2 * H], w_rz).addcmul_(d_rh, r[0])
-            hp2 = h_prev.view(T * B, H)
-            dx, dw_ih, _, db_ih, db_hh = weight_grads(ctx, dxz, dxz, x, hp2, w_ih, 2)
+                    dh = torch.addmm(torch.addcmul(dys[t], dh, zs[t + 1]), da_rz[t + 1], w_rz)
+                    dh.addcmul_(d_rh, rs[t + 1])
+                torch.mul(dh, kns[t], out=da_n[t])
+                d_rh = torch.mm(da_n[t], w_n)                         # δ(r h_{t-1})
+                torch.mul(d_rh, krs[t], out=da_r[t])
+                torch.mul(dh, kzs[t], out=da_z[t])
+            dh0 = torch.addmm(dh * zs[0], da_rz[0], w_rz).addcmul_(d_rh, rs[0])
+            need = list(ctx.needs_input_grad)
+            need_w_hh, need[3] = need[3], False                       # block n differs: below
+            dx, dw_ih, _, db_ih, db_hh = weight_grads(need, dxz, dxz, x, hp2, w_ih, 2)
             dw_hh = None
-            if ctx.needs_input_grad[3]:
+            if need_w_hh:
                 d2 = dxz.view(T * B, 3 * H)
                 rh = (r * h_prev).view(T * B, H)
                 dw_hh = torch.cat([d2[:, :2 * H].t() @ hp2, d2[:, 2 * H:].t() @ rh])
