@@ -196,7 +196,7 @@ class Cell:
         from .convert import torch_layers          # imports no cell: no import cycle
         kind, layers, options = torch_layers(module)
         if kind not in {k.__name__ for k in cls.__mro__}:
-            raise ValueError(f"{type(module).__name__} converts to lstm_ref.{kind}, "
+            raise ValueError(f"{type(module).__name__} converts to {kind}, "
                              f"not {cls.__name__}")
         if len(layers) != 1:
             raise ValueError(f"{type(module).__name__} has num_layers={len(layers)}; "

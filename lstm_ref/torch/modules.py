@@ -23,11 +23,14 @@ class RNN(RecurrentModule):
     gates = ("h",)
     numpy_cell = "RNN"
 
-    def __init__(self, *args, nonlinearity="tanh", **kwargs):
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, device=None, dtype=None, *, proj_size=0,
+                 nonlinearity="tanh"):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        super().__init__(*args, **kwargs)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device, dtype, proj_size=proj_size)
 
     def extra_repr(self):
         s = super().extra_repr()
@@ -123,11 +126,14 @@ class GRU(RecurrentModule):
     gates = ("r", "z", "n")
     numpy_cell = "GRU"
 
-    def __init__(self, *args, reset_after=True, **kwargs):
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, device=None, dtype=None, *, proj_size=0,
+                 reset_after=True):
         if not isinstance(reset_after, bool):
             raise TypeError(f"reset_after must be a bool, got {type(reset_after).__name__}")
         self.reset_after = reset_after
-        super().__init__(*args, **kwargs)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device, dtype, proj_size=proj_size)
 
     def extra_repr(self):
         return super().extra_repr() + ("" if self.reset_after else ", reset_after=False")
