@@ -102,6 +102,20 @@ def measure(name, size, dtype=torch.float32, device="cpu", repeats=11, warmup=2)
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def checksum(name, size, dtype=torch.float32, device="cpu"):
+    """Deterministic numbers of one forward+backward of ``ours`` on the benchmark problem.
+
+    Stored next to the timings so a reader can re-run the configuration and check it computes
+    the same thing: the sum of the outputs and the norm of all gradients, as floats.
+    """
+    module, x, hx, dy = make_problem(name, *size, dtype, device)
+    y, _ = module(x, hx if len(hx) == 2 else hx[0])
+    y.backward(dy)
+    grads = [p.grad for p in module.parameters()] + [h.grad for h in hx]
+    return {"output_sum": float(y.detach().double().sum()),
+            "grad_norm": float(torch.cat([g.double().flatten() for g in grads]).norm())}
+
+
 def row(name, med):
     """One line of the table (stable format)."""
     ours, nn, loop = med["ours"], med.get("nn"), med["loop"]
@@ -159,7 +173,8 @@ def main(argv=None):
     for name in args.cells:
         med = measure(name, args.size, dtype, args.device, args.repeats)
         print(row(name, med), flush=True)
-        results.append({"cell": name, **{k + "_s": v for k, v in med.items()}})
+        results.append({"cell": name, **{k + "_s": v for k, v in med.items()},
+                        **checksum(name, args.size, dtype, args.device)})
     if args.json:
         record = {
             "command": " ".join(["python", "benchmarks/bench_torch.py"] + list(
