@@ -138,7 +138,13 @@ def git_commit():
 def device_name(device):
     if device == "cuda":
         return torch.cuda.get_device_name()
-    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} torch thread(s)"
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{model} ({__import__('os').cpu_count()} cores), {torch.get_num_threads()} torch thread(s)"
 
 
 def load_average():
