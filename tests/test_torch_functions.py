@@ -60,3 +60,16 @@ def test_editing_outputs_in_place_is_caught_by_autograd():
     y.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+def test_backward_workspace_is_never_returned():
+    """Two backward passes share the per-thread workspace; the first one's gradients must not change."""
+    import lstm_ref.torch as lt
+    torch.manual_seed(0)
+    a, b = lt.GRU(3, 4, num_layers=2), lt.PeepholeLSTM(3, 4)
+    x = torch.randn(5, 2, 3, requires_grad=True)
+    a(x)[0].square().sum().backward()
+    before = [p.grad.clone() for p in a.parameters()] + [x.grad.clone()]
+    b(torch.randn(9, 3, 3))[0].sum().backward()
+    after = [p.grad for p in a.parameters()] + [x.grad]
+    assert all(torch.equal(u, v) for u, v in zip(before, after))

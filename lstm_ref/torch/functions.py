@@ -29,6 +29,8 @@ Backward:
 The same code runs on CPU and CUDA (plain torch operations; no fused kernels).
 Double backward is not supported (``once_differentiable``).
 """
+import threading
+
 import torch
 from torch.autograd.function import once_differentiable
 
@@ -60,10 +62,12 @@ def project(x, w_ih, bias):
     return xz.view(T, B, -1)
 
 
-def h_prev_of(h0, y):
-    """The states ``h_0 .. h_{T-1}`` that multiplied ``W_hh``, ``(T*B, H)``."""
-    T, B, H = y.shape
-    return torch.cat([h0.unsqueeze(0), y[:-1]]).view(T * B, H)
+def h_prev_of(h0, y, ws):
+    """The states ``h_0 .. h_{T-1}`` that multiplied ``W_hh``, ``(T, B, H)``, in the workspace."""
+    out = ws.take(*y.shape)
+    out[0] = h0
+    out[1:] = y[:-1]
+    return out
 
 
 def weight_grads(need, dxz, dhz, x, h_prev, w_ih, n_first):
@@ -79,7 +83,7 @@ def weight_grads(need, dxz, dhz, x, h_prev, w_ih, n_first):
     x : Tensor
         ``(T, B, D)``.
     h_prev : Tensor
-        ``(T*B, H)``, what ``W_hh`` multiplied (for Cho's GRU, rows of block n
+        ``(T, B, H)``, what ``W_hh`` multiplied (for Cho's GRU, rows of block n
         are handled by the caller).
     w_ih : Tensor
         ``(G*H, D)``.
@@ -97,7 +101,7 @@ def weight_grads(need, dxz, dhz, x, h_prev, w_ih, n_first):
     dxz2, dhz2 = dxz.view(T * B, -1), dhz.view(T * B, -1)
     dx = torch.mm(dxz2, w_ih).view(T, B, D) if need[0] else None
     dw_ih = torch.mm(dxz2.t(), x.reshape(T * B, D)) if need[k] else None
-    dw_hh = torch.mm(dhz2.t(), h_prev) if need[k + 1] else None
+    dw_hh = torch.mm(dhz2.t(), h_prev.reshape(T * B, -1)) if need[k + 1] else None
     db_ih = dxz2.sum(0) if need[k + 2] else None
     db_hh = None
     if need[k + 3]:
@@ -108,6 +112,49 @@ def weight_grads(need, dxz, dhz, x, h_prev, w_ih, n_first):
 def folded_bias(b_ih, b_hh):
     """``b_ih + b_hh`` (both added once to the input projection), or None."""
     return None if b_ih is None else b_ih + b_hh
+
+
+class Workspace:
+    """Memory for a backward pass's temporaries (the factors, ``δa``, ``h_{t-1}``), carved in order.
+
+    On the CPU the memory is one flat buffer kept per thread and dtype and reused by the next
+    backward pass: freshly allocated large arrays are handed out by the operating system page by
+    page, and touching those pages again on every call costs as much as the arithmetic at the
+    sizes of the benchmark. Nothing a backward pass returns is a view of the workspace. Buffers
+    above ``MAX_CACHED`` elements are not kept; on CUDA, PyTorch's caching allocator already reuses
+    memory, so every request is a plain ``torch.empty``.
+
+    Parameters
+    ----------
+    like : Tensor
+        Gives the dtype and device.
+    numel : int
+        Total number of elements the backward pass will take.
+    """
+
+    MAX_CACHED = 1 << 24
+    _local = threading.local()
+
+    def __init__(self, like, numel):
+        kw = {"dtype": like.dtype, "device": like.device}
+        if like.device.type != "cpu" or numel > self.MAX_CACHED:
+            self.buf = torch.empty(numel, **kw)
+        else:
+            cache = self._local.__dict__.setdefault("buffers", {})
+            buf = cache.get(like.dtype)
+            if buf is None or buf.numel() < numel:
+                buf = cache[like.dtype] = torch.empty(numel, **kw)
+            self.buf = buf
+        self.used = 0
+
+    def take(self, *shape):
+        """The next ``shape`` worth of the buffer, as a contiguous tensor (uninitialised)."""
+        n = 1
+        for d in shape:
+            n *= d
+        out = self.buf[self.used:self.used + n].view(*shape)
+        self.used += n
+        return out
 
 
 # --------------------------------------------------------------------- RNN
@@ -141,8 +188,13 @@ class RNNFunction(torch.autograd.Function):
     def backward(ctx, dy, dh_T):
         x, h0, w_ih, w_hh, y = ctx.saved_tensors
         T = x.shape[0]
-        act_grad = (y > 0).to(y.dtype) if ctx.relu else _tanh_grad(y)   # all T at once
-        dz = torch.empty_like(y)
+        ws = Workspace(y, 3 * y.numel())
+        act_grad = ws.take(*y.shape)                      # act'(a_t), all T at once
+        if ctx.relu:
+            torch.gt(y, 0, out=act_grad)
+        else:
+            torch.mul(y, y, out=act_grad).neg_().add_(1.0)
+        dz = ws.take(*y.shape)
         dzs, dys, gs = dz.unbind(0), dy.unbind(0), act_grad.unbind(0)
         dh = dh_T + dys[T - 1]
         for t in range(T - 1, -1, -1):
@@ -150,12 +202,13 @@ class RNNFunction(torch.autograd.Function):
                 dh = torch.addmm(dys[t], dzs[t + 1], w_hh)        # δh_t = dY_t + δa_{t+1} W_hh
             torch.mul(dh, gs[t], out=dzs[t])                     # δa_t = δh_t act'(a_t)
         dh0 = torch.mm(dz[0], w_hh)
-        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, dz, dz, x, h_prev_of(h0, y), w_ih, 2)
+        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, dz, dz, x, h_prev_of(h0, y, ws),
+                                                      w_ih, 2)
         return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
 
 
 # -------------------------------------------------------------------- LSTM
-def _lstm_like_backward_loop(dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, G, H, w_co=None,
+def _lstm_like_backward_loop(ws, dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, G, H, w_co=None,
                              w_cif=None):
     """The BPTT loop shared by the LSTM family (equations in each Function's docstring).
 
@@ -165,7 +218,7 @@ def _lstm_like_backward_loop(dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, G, H, w_co=No
     """
     T, B, _ = dy.shape
     n = m.shape[2] // H
-    da = torch.empty(T, B, G * H, dtype=dy.dtype, device=dy.device)
+    da = ws.take(T, B, G * H)
     da_t, dys = da.unbind(0), dy.unbind(0)
     da_o = da[:, :, (G - 1) * H:].unbind(0)
     da_m = da[:, :, :n * H].view(T, B, n, H).unbind(0)
@@ -189,34 +242,63 @@ def _lstm_like_backward_loop(dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, G, H, w_co=No
     return da, dc
 
 
-def _lstm_like_factors(o, tc):
-    """``k_o = tanh(c) o(1-o)`` and ``k_c = o (1 - tanh^2 c)`` for all steps."""
-    k_o = _sig_grad(o).mul_(tc)
-    k_c = _tanh_grad(tc).mul_(o)
+def _lstm_like_factors(ws, o, tc):
+    """``k_c = o (1 - tanh^2 c)`` and ``k_o = tanh(c) o(1-o)`` for all steps, in the workspace."""
+    k_c, k_o = ws.take(*tc.shape), ws.take(*tc.shape)
+    torch.mul(tc, tc, out=k_c).neg_().add_(1.0).mul_(o)
+    torch.mul(o, o, out=k_o).neg_().add_(o).mul_(tc)
     return k_c, k_o
 
 
-def _lstm_factors(c0, c, i, f, g, H):
-    """``[g i(1-i), c_{t-1} f(1-f), i(1-g^2)]`` for all steps, ``(T, B, 3H)``."""
-    T, B = c.shape[:2]
-    m = torch.empty(T, B, 3 * H, dtype=c.dtype, device=c.device)
-    m_i, m_f, m_g = m.split(H, dim=2)
-    torch.mul(i, i, out=m_i).neg_().add_(i).mul_(g)
-    torch.mul(f, f, out=m_f).neg_().add_(f)
-    m_f[0].mul_(c0)
-    m_f[1:].mul_(c[:-1])
-    torch.mul(g, g, out=m_g).neg_().add_(1.0).mul_(i)
-    return m
+def _sig_grad_into(out, s):
+    """``out = s (1 - s)`` for sigmoid outputs ``s``."""
+    return torch.mul(s, s, out=out).neg_().add_(s)
 
 
-def _sig_grad(s):
-    """``s (1 - s)`` for sigmoid outputs ``s`` (a new tensor)."""
-    return torch.mul(s, s).neg_().add_(s)
+def _tanh_grad_into(out, v):
+    """``out = 1 - v^2`` for tanh outputs ``v``."""
+    return torch.mul(v, v, out=out).neg_().add_(1.0)
 
 
-def _tanh_grad(v):
-    """``1 - v^2`` for tanh outputs ``v`` (a new tensor)."""
-    return torch.mul(v, v).neg_().add_(1.0)
+def _times_c_prev(out, c0, c):
+    """``out_t *= c_{t-1}`` for every step (``c_0`` first)."""
+    out[0].mul_(c0)
+    out[1:].mul_(c[:-1])
+    return out
+
+
+def _lstm_backward(ctx, ws, dy, dh_T, dc_T, x, h0, c0, w_ih, w_hh, gates, c, tc, y, names,
+                   w_co=None, w_cif=None):
+    """The backward pass of an LSTM-family Function, given its gates by name.
+
+    Fills the factors ``m`` of the blocks other than ``o`` (see each Function), runs the
+    shared loop, and returns ``(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, δa)``.
+    """
+    T, B, H = tc.shape
+    blocks = dict(zip(names, gates.split(H, dim=2)))
+    i, f, g, o = (blocks.get(k) for k in "ifgo")
+    k_c, k_o = _lstm_like_factors(ws, o, tc)
+    m = ws.take(T, B, (len(names) - 1) * H)
+    ms = dict(zip(names[:-1], m.split(H, dim=2)))
+    if names == "ifgo":                            # LSTM, peephole LSTM
+        _sig_grad_into(ms["i"], i).mul_(g)                       # g i(1-i)
+        _times_c_prev(_sig_grad_into(ms["f"], f), c0, c)         # c_{t-1} f(1-f)
+        _tanh_grad_into(ms["g"], g).mul_(i)                      # i (1-g^2)
+    elif names == "fgo":                           # coupled: i = 1 - f
+        m_f = ms["f"]
+        torch.sub(c0, g[0], out=m_f[0])
+        torch.sub(c[:-1], g[1:], out=m_f[1:])                    # c_{t-1} - g
+        m_f.mul_(f).addcmul_(m_f, f, value=-1.0)                 # (c_{t-1} - g) f(1-f)
+        _tanh_grad_into(ms["g"], g).addcmul_(ms["g"], f, value=-1.0)   # (1-f)(1-g^2)
+    else:                                          # no forget gate: "igo"
+        _sig_grad_into(ms["i"], i).mul_(g)
+        _tanh_grad_into(ms["g"], g).mul_(i)
+    da, dc = _lstm_like_backward_loop(ws, dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, len(names), H,
+                                      w_co=w_co, w_cif=w_cif)
+    dh0 = torch.mm(da[0], w_hh)
+    grads = weight_grads(ctx.needs_input_grad, da, da, x, h_prev_of(h0, y, ws), w_ih, 3)
+    dx, dw_ih, dw_hh, db_ih, db_hh = grads
+    return dx, dh0, dc, dw_ih, dw_hh, db_ih, db_hh, da
 
 
 def _buffers(x, T, B, H):
@@ -272,14 +354,9 @@ class LSTMFunction(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, dy, dh_T, dc_T):
         x, h0, c0, w_ih, w_hh, gates, c, tc, y = ctx.saved_tensors
-        H = w_hh.shape[1]
-        i, f, g, o = gates.split(H, dim=2)
-        k_c, k_o = _lstm_like_factors(o, tc)
-        m = _lstm_factors(c0, c, i, f, g, H)
-        da, dc = _lstm_like_backward_loop(dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, 4, H)
-        dh0 = torch.mm(da[0], w_hh)
-        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, da, da, x, h_prev_of(h0, y), w_ih, 3)
-        return dx, dh0, dc, dw_ih, dw_hh, db_ih, db_hh
+        ws = Workspace(y, 10 * y.numel())
+        return _lstm_backward(ctx, ws, dy, dh_T, dc_T, x, h0, c0, w_ih, w_hh, gates, c, tc, y,
+                              "ifgo")[:7]
 
 
 class PeepholeLSTMFunction(torch.autograd.Function):
@@ -327,14 +404,12 @@ class PeepholeLSTMFunction(torch.autograd.Function):
     def backward(ctx, dy, dh_T, dc_T):
         x, h0, c0, w_ih, w_hh, w_ci, w_cf, w_co, gates, c, tc, y = ctx.saved_tensors
         H = w_hh.shape[1]
-        i, f, g, o = gates.split(H, dim=2)
-        c_prev = torch.cat([c0.unsqueeze(0), c[:-1]])
-        k_c, k_o = _lstm_like_factors(o, tc)
-        m = _lstm_factors(c0, c, i, f, g, H)
-        da, dc = _lstm_like_backward_loop(dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, 4, H,
-                                          w_co=w_co, w_cif=torch.stack([w_ci, w_cf]))
-        dh0 = torch.mm(da[0], w_hh)
-        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, da, da, x, h_prev_of(h0, y), w_ih, 3)
+        ws = Workspace(y, 11 * y.numel())
+        *grads, da = _lstm_backward(ctx, ws, dy, dh_T, dc_T, x, h0, c0, w_ih, w_hh, gates, c, tc,
+                                    y, "ifgo", w_co=w_co, w_cif=torch.stack([w_ci, w_cf]))
+        dx, dh0, dc, dw_ih, dw_hh, db_ih, db_hh = grads
+        c_prev = ws.take(*c.shape)
+        c_prev[0], c_prev[1:] = c0, c[:-1]
         need = ctx.needs_input_grad
         dw_ci = (da[..., :H] * c_prev).sum((0, 1)) if need[7] else None
         dw_cf = (da[..., H:2 * H] * c_prev).sum((0, 1)) if need[8] else None
@@ -380,15 +455,9 @@ class CoupledLSTMFunction(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, dy, dh_T, dc_T):
         x, h0, c0, w_ih, w_hh, gates, c, tc, y = ctx.saved_tensors
-        H = w_hh.shape[1]
-        f, g, o = gates.split(H, dim=2)
-        c_prev = torch.cat([c0.unsqueeze(0), c[:-1]])
-        k_c, k_o = _lstm_like_factors(o, tc)
-        m = torch.cat([(c_prev - g) * _sig_grad(f), (1.0 - f) * _tanh_grad(g)], dim=2)
-        da, dc = _lstm_like_backward_loop(dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, 3, H)
-        dh0 = torch.mm(da[0], w_hh)
-        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, da, da, x, h_prev_of(h0, y), w_ih, 3)
-        return dx, dh0, dc, dw_ih, dw_hh, db_ih, db_hh
+        ws = Workspace(y, 8 * y.numel())
+        return _lstm_backward(ctx, ws, dy, dh_T, dc_T, x, h0, c0, w_ih, w_hh, gates, c, tc, y,
+                              "fgo")[:7]
 
 
 class NoForgetLSTMFunction(torch.autograd.Function):
@@ -426,14 +495,9 @@ class NoForgetLSTMFunction(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, dy, dh_T, dc_T):
         x, h0, w_ih, w_hh, gates, tc, y = ctx.saved_tensors
-        H = w_hh.shape[1]
-        i, g, o = gates.split(H, dim=2)
-        k_c, k_o = _lstm_like_factors(o, tc)
-        m = torch.cat([g * _sig_grad(i), i * _tanh_grad(g)], dim=2)
-        da, dc = _lstm_like_backward_loop(dy, dh_T, dc_T, w_hh, k_c, k_o, m, None, 3, H)
-        dh0 = torch.mm(da[0], w_hh)
-        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, da, da, x, h_prev_of(h0, y), w_ih, 3)
-        return dx, dh0, dc, dw_ih, dw_hh, db_ih, db_hh
+        ws = Workspace(y, 8 * y.numel())
+        return _lstm_backward(ctx, ws, dy, dh_T, dc_T, x, h0, None, w_ih, w_hh, gates, None, tc,
+                              y, "igo")[:7]
 
 
 # --------------------------------------------------------------------- GRU
@@ -494,19 +558,27 @@ class GRUFunction(torch.autograd.Function):
         x, h0, w_ih, w_hh, rz, n, hn, y = ctx.saved_tensors
         T, B, H = y.shape
         r, z = rz.split(H, dim=2)
-        h_prev = torch.cat([h0.unsqueeze(0), y[:-1]])
-        k_n = (1.0 - z) * _tanh_grad(n)                # δa^n = δh k_n
-        k_z = (h_prev - n) * _sig_grad(z)              # δa^z = δh k_z
-        dxz = torch.empty(T, B, 3 * H, dtype=y.dtype, device=y.device)
+        ws = Workspace(y, 15 * y.numel())
+        h_prev = h_prev_of(h0, y, ws)
+        dxz = ws.take(T, B, 3 * H)
+        if ctx.reset_after:
+            k_x = ws.take(T, B, 3 * H)                 # δxz = δh k_x, blocks r, z, n
+            k_r, k_z, k_n = k_x.split(H, dim=2)
+        else:
+            k_r, k_z, k_n = (ws.take(T, B, H) for _ in range(3))
+        _tanh_grad_into(k_n, n).addcmul_(k_n, z, value=-1.0)            # (1-z)(1-n^2)
+        torch.sub(h_prev, n, out=k_z).mul_(z).addcmul_(k_z, z, value=-1.0)   # (h-n) z(1-z)
         dys, zs = dy.unbind(0), z.unbind(0)
         dxs = dxz.view(T, B, 3, H).unbind(0)
         hp2 = h_prev.view(T * B, H)
         dh = dh_T + dys[T - 1]
         if ctx.reset_after:
-            k_x = torch.cat([k_n * hn * _sig_grad(r), k_z, k_n], dim=2)   # δxz = δh k_x
-            k_h = torch.cat([k_x[..., :2 * H], k_n * r], dim=2)          # δhz = δh k_h
+            _sig_grad_into(k_r, r).mul_(hn).mul_(k_n)                   # k_n hn r(1-r)
+            k_h = ws.take(T, B, 3 * H)                                   # δhz = δh k_h
+            k_h[..., :2 * H] = k_x[..., :2 * H]
+            torch.mul(k_n, r, out=k_h[..., 2 * H:])
             kxs, khs = k_x.view(T, B, 3, H).unbind(0), k_h.view(T, B, 3, H).unbind(0)
-            dhz = torch.empty_like(dxz)
+            dhz = ws.take(T, B, 3 * H)
             dhs, dhz_t = dhz.view(T, B, 3, H).unbind(0), dhz.unbind(0)
             for t in range(T - 1, -1, -1):
                 if t < T - 1:            # δh_t = dY_t + δh_{t+1} z_{t+1} + δhz_{t+1} W_hh
@@ -517,7 +589,7 @@ class GRUFunction(torch.autograd.Function):
             dh0 = torch.addmm(dh * zs[0], dhz_t[0], w_hh)
             dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, dxz, dhz, x, hp2, w_ih, 2)
         else:
-            k_r = h_prev * _sig_grad(r)                # δa^r = (δa^n W_hn) k_r
+            _sig_grad_into(k_r, r).mul_(h_prev)        # δa^r = (δa^n W_hn) k_r
             w_rz, w_n = w_hh[:2 * H], w_hh[2 * H:]
             krs, kns, kzs, rs = k_r.unbind(0), k_n.unbind(0), k_z.unbind(0), r.unbind(0)
             da_rz, da_n = dxz[..., :2 * H].unbind(0), dxz[..., 2 * H:].unbind(0)
@@ -537,6 +609,6 @@ class GRUFunction(torch.autograd.Function):
             dw_hh = None
             if need_w_hh:
                 d2 = dxz.view(T * B, 3 * H)
-                rh = (r * h_prev).view(T * B, H)
+                rh = torch.mul(r, h_prev, out=ws.take(T, B, H)).view(T * B, H)
                 dw_hh = torch.cat([d2[:, :2 * H].t() @ hp2, d2[:, 2 * H:].t() @ rh])
         return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
