@@ -1,7 +1,7 @@
 r"""One ``torch.autograd.Function`` per cell: a whole sequence, one layer, one direction.
 
 The idea: the same equations and the same hand-derived BPTT as the numpy
-reference (:mod:`lstm_ref.lstm`, :mod:`lstm_ref.gru`, ...), arranged so that
+reference (``lstm_ref/lstm.py``, ``lstm_ref/gru.py``, ...), arranged so that
 as little work as possible sits inside the time loop.
 
 Forward, for inputs ``x`` ``(T, B, D)`` and ``G`` gate blocks of size ``H``:
@@ -12,7 +12,7 @@ Forward, for inputs ``x`` ``(T, B, D)`` and ``G`` gate blocks of size ``H``:
    vectorised pointwise operations writing into preallocated ``(T, B, .)``
    buffers (the gates, ``c_t``, ``tanh(c_t)``, the outputs);
 3. no autograd graph is recorded inside the loop: the Function saves the
-   buffers and :meth:`backward` runs the hand-written BPTT.
+   buffers and ``backward`` runs the hand-written BPTT.
 
 Backward:
 

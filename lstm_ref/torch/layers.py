@@ -194,7 +194,7 @@ class RecurrentModule(nn.Module):
         state : list
             ``[h0]`` or ``[h0, c0]``, each ``(B, H)``.
         params : list
-            From :meth:`layer_params`.
+            From :meth:`~lstm_ref.torch.layers.RecurrentModule.layer_params`.
 
         Returns
         -------

@@ -37,7 +37,7 @@ class RNN(RecurrentModule):
         return s + (", nonlinearity='relu'" if self.nonlinearity == "relu" else "")
 
     def run_layer(self, x, state, params):
-        """One (layer, direction); see :meth:`RecurrentModule.run_layer`."""
+        """One (layer, direction); see :meth:`~lstm_ref.torch.layers.RecurrentModule.run_layer`."""
         y, h = functions.RNNFunction.apply(x, state[0], *params, self.nonlinearity == "relu")
         return y, [h]
 
@@ -55,7 +55,7 @@ class LSTM(RecurrentModule):
     numpy_cell = "LSTM"
 
     def run_layer(self, x, state, params):
-        """One (layer, direction); see :meth:`RecurrentModule.run_layer`."""
+        """One (layer, direction); see :meth:`~lstm_ref.torch.layers.RecurrentModule.run_layer`."""
         y, h, c = functions.LSTMFunction.apply(x, state[0], state[1], *params)
         return y, [h, c]
 
@@ -74,7 +74,7 @@ class PeepholeLSTM(RecurrentModule):
     numpy_cell = "PeepholeLSTM"
 
     def run_layer(self, x, state, params):
-        """One (layer, direction); see :meth:`RecurrentModule.run_layer`."""
+        """One (layer, direction); see :meth:`~lstm_ref.torch.layers.RecurrentModule.run_layer`."""
         y, h, c = functions.PeepholeLSTMFunction.apply(x, state[0], state[1], *params)
         return y, [h, c]
 
@@ -90,7 +90,7 @@ class CoupledLSTM(RecurrentModule):
     numpy_cell = "CoupledLSTM"
 
     def run_layer(self, x, state, params):
-        """One (layer, direction); see :meth:`RecurrentModule.run_layer`."""
+        """One (layer, direction); see :meth:`~lstm_ref.torch.layers.RecurrentModule.run_layer`."""
         y, h, c = functions.CoupledLSTMFunction.apply(x, state[0], state[1], *params)
         return y, [h, c]
 
@@ -106,7 +106,7 @@ class NoForgetLSTM(RecurrentModule):
     numpy_cell = "NoForgetLSTM"
 
     def run_layer(self, x, state, params):
-        """One (layer, direction); see :meth:`RecurrentModule.run_layer`."""
+        """One (layer, direction); see :meth:`~lstm_ref.torch.layers.RecurrentModule.run_layer`."""
         y, h, c = functions.NoForgetLSTMFunction.apply(x, state[0], state[1], *params)
         return y, [h, c]
 
@@ -139,6 +139,6 @@ class GRU(RecurrentModule):
         return super().extra_repr() + ("" if self.reset_after else ", reset_after=False")
 
     def run_layer(self, x, state, params):
-        """One (layer, direction); see :meth:`RecurrentModule.run_layer`."""
+        """One (layer, direction); see :meth:`~lstm_ref.torch.layers.RecurrentModule.run_layer`."""
         y, h = functions.GRUFunction.apply(x, state[0], *params, self.reset_after)
         return y, [h]

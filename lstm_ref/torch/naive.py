@@ -90,7 +90,7 @@ def unroll(module, x, hx=None):
 
     Parameters
     ----------
-    module : lstm_ref.torch module
+    module : RecurrentModule
         Any of the six, ``bidirectional=False``, ``batch_first=False``; its
         parameters are used directly (gradients flow into them). Dropout is
         not applied.
