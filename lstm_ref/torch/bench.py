@@ -117,6 +117,8 @@ def row(name, med):
 
 
 def device_name(device):
+    """The device in words: the GPU's name, or the CPU model, core count, ATen's vector ISA
+    (``torch.backends.cpu.get_cpu_capability``) and torch's thread count."""
     if device == "cuda":
         return torch.cuda.get_device_name()
     model = platform.processor() or platform.machine()
@@ -125,9 +127,8 @@ def device_name(device):
             model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{model} ({os.cpu_count()} cores), {torch.get_num_threads()} torch thread(s)"
-
-
+    return (f"{model} ({os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()}), "
+            f"{torch.get_num_threads()} torch thread(s)")
 
 
 def table(results):

@@ -202,7 +202,8 @@ class RNNFunction(torch.autograd.Function):
                 dh = torch.addmm(dys[t], dzs[t + 1], w_hh)        # δh_t = dY_t + δa_{t+1} W_hh
             torch.mul(dh, gs[t], out=dzs[t])                     # δa_t = δh_t act'(a_t)
         dh0 = torch.mm(dz[0], w_hh)
-        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, dz, dz, x, h_prev_of(h0, y, ws),
+        h_prev = h_prev_of(h0, y, ws)
+        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, dz, dz, x, h_prev,
                                                       w_ih, 2)
         return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
 
@@ -587,7 +588,8 @@ class GRUFunction(torch.autograd.Function):
                 torch.mul(dh1, kxs[t], out=dxs[t])
                 torch.mul(dh1, khs[t], out=dhs[t])
             dh0 = torch.addmm(dh * zs[0], dhz_t[0], w_hh)
-            dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, dxz, dhz, x, hp2, w_ih, 2)
+            dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, dxz, dhz, x, hp2,
+                                                          w_ih, 2)
         else:
             _sig_grad_into(k_r, r).mul_(h_prev)        # δa^r = (δa^n W_hn) k_r
             w_rz, w_n = w_hh[:2 * H], w_hh[2 * H:]

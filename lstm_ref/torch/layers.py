@@ -14,8 +14,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from . import functions
-
 __all__ = ["RecurrentModule"]
 
 
@@ -75,13 +73,14 @@ class RecurrentModule(nn.Module):
         for k in range(self.num_layers):
             d_in = self.input_size if k == 0 else H * self.num_directions
             for sfx in self.suffixes(k):
-                self.register_parameter("weight_ih" + sfx, nn.Parameter(torch.empty(G * H, d_in, **kw)))
-                self.register_parameter("weight_hh" + sfx, nn.Parameter(torch.empty(G * H, H, **kw)))
+                new = lambda *shape: nn.Parameter(torch.empty(*shape, **kw))   # noqa: E731
+                self.register_parameter("weight_ih" + sfx, new(G * H, d_in))
+                self.register_parameter("weight_hh" + sfx, new(G * H, H))
                 if bias:
-                    self.register_parameter("bias_ih" + sfx, nn.Parameter(torch.empty(G * H, **kw)))
-                    self.register_parameter("bias_hh" + sfx, nn.Parameter(torch.empty(G * H, **kw)))
+                    self.register_parameter("bias_ih" + sfx, new(G * H))
+                    self.register_parameter("bias_hh" + sfx, new(G * H))
                 for v in self.vectors:
-                    self.register_parameter(v + sfx, nn.Parameter(torch.empty(H, **kw)))
+                    self.register_parameter(v + sfx, new(H))
         self.reset_parameters()
 
     # ------------------------------------------------------------ parameters

@@ -10,7 +10,9 @@ __all__ = ["RNN", "LSTM", "PeepholeLSTM", "CoupledLSTM", "NoForgetLSTM", "GRU"]
 
 
 class RNN(RecurrentModule):
-    """Elman RNN, a drop-in for ``torch.nn.RNN`` (backward: :class:`~lstm_ref.torch.functions.RNNFunction`).
+    """Elman RNN, a drop-in for ``torch.nn.RNN``.
+
+    Backward: :class:`~lstm_ref.torch.functions.RNNFunction`.
 
     Parameters
     ----------

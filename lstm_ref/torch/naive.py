@@ -19,7 +19,8 @@ __all__ = ["STEPS", "unroll"]
 
 
 def _pre(x, h, p):
-    return F.linear(x, p["weight_ih"], p.get("bias_ih")) + F.linear(h, p["weight_hh"], p.get("bias_hh"))
+    return (F.linear(x, p["weight_ih"], p.get("bias_ih"))
+            + F.linear(h, p["weight_hh"], p.get("bias_hh")))
 
 
 def rnn_step(x, state, p, nonlinearity="tanh"):
