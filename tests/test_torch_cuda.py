@@ -1,12 +1,25 @@
-"""lstm_ref.torch on CUDA: every cell agrees with the CPU float64 result. Skips without a GPU."""
+"""lstm_ref.torch off the CPU: on CUDA every cell agrees with the CPU float64 result (skips
+without a GPU); the device-generic code path also runs shape-wise on the meta device."""
 import pytest
 import torch
 
 import lstm_ref.torch as lt
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU available")
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU available")
 
 
+@pytest.mark.parametrize("cls", lt.MODULES, ids=lambda c: c.__name__)
+def test_the_non_cpu_code_path_runs_shape_wise_on_the_meta_device(cls):
+    """Runs everywhere: the device-generic path (no CPU workspace) computes shapes on 'meta'."""
+    m = cls(3, 4, num_layers=2, bidirectional=True, device="meta")
+    x = torch.empty(5, 2, 3, device="meta", requires_grad=True)
+    y, _ = m(x)
+    y.sum().backward()
+    assert y.shape == (5, 2, 8) and x.grad.shape == x.shape
+    assert all(p.grad is not None and p.grad.device.type == "meta" for p in m.parameters())
+
+
+@needs_cuda
 @pytest.mark.parametrize("cls", lt.MODULES, ids=lambda c: c.__name__)
 def test_cuda_float32_agrees_with_cpu_float64(cls):
     torch.manual_seed(0)
