@@ -138,3 +138,11 @@ def test_inter_layer_dropout_only_in_training_and_only_between_layers():
     theirs.load_state_dict(m.state_dict())
     torch.testing.assert_close(m(x)[0], theirs(x)[0])
     assert not torch.allclose(m(x)[0], y_train)
+
+
+def test_flatten_parameters_exists_and_changes_nothing():
+    ours, theirs = pair("LSTM", {}, num_layers=2)
+    before = {k: v.clone() for k, v in ours.state_dict().items()}
+    ours.flatten_parameters()
+    assert all(torch.equal(before[k], v) for k, v in ours.state_dict().items())
+    check_agreement(ours, theirs)

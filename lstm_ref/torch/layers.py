@@ -117,6 +117,10 @@ class RecurrentModule(nn.Module):
         for p in self.parameters():
             nn.init.uniform_(p, -k, k)
 
+    def flatten_parameters(self):
+        """Do nothing (the parameters are used as they are); kept so that code written for
+        ``torch.nn.LSTM``, which calls this to pack weights for cuDNN, runs unchanged."""
+
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
         for name, default in (("num_layers", 1), ("bias", True), ("batch_first", False),
