@@ -5,7 +5,9 @@ Every cell (:class:`RNN`, :class:`LSTM`, :class:`PeepholeLSTM`,
 parameter names, layouts and initialisation; :func:`forward` and
 :func:`backward` unroll any of them over a time-major sequence ``(T, B, D)``.
 No automatic differentiation is used anywhere, and torch is never imported
-unless you call a function that converts to or from PyTorch.
+unless you call a function that converts to or from PyTorch (all conversion
+lives in :mod:`lstm_ref.convert`). The same cells as fast ``torch.nn`` modules
+are in the subpackage ``lstm_ref.torch``, which ``import lstm_ref`` does not load.
 """
 from .activations import log_softmax, relu, sigmoid, softmax, tanh
 from .cell import Cell
