@@ -129,7 +129,7 @@ def main():
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"long_lags_{args.part}.json"
     path.write_text(json.dumps({"provenance": info, **data}, indent=1) + "\n")
-    print(f"wrote {path.relative_to(ROOT)}")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
