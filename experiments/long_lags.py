@@ -6,7 +6,9 @@ versions and date.  CPU only, one thread, float32, seeded: a rerun on the same m
 versions gives the same numbers bit for bit, and the chapter re-runs a few configurations live
 and asserts exactly that.
 
-    nice -n 10 python experiments/long_lags.py first_symbol       # Part I's protocol, lags 5 ... 200
+    nice -n 10 python experiments/long_lags.py first_symbol       # Part I's protocol, lags 5 ... 50
+    nice -n 10 python experiments/long_lags.py first_symbol_100   # ... lag 100
+    nice -n 10 python experiments/long_lags.py first_symbol_200   # ... lag 200
     nice -n 10 python experiments/long_lags.py first_symbol_long  # LSTM, b_f = 5: lag 500
     nice -n 10 python experiments/long_lags.py first_symbol_bias  # LSTM biases: seeds 4-7
     nice -n 10 python experiments/long_lags.py adding             # adding problem, T = 100
@@ -40,7 +42,8 @@ CELLS = {"rnn": ("rnn", None), "lstm": ("lstm", None), "lstm_bf1": ("lstm", 1.0)
 # Part I's protocol for first_symbol (chapter "Vanishing and exploding gradients")
 FS_PROTOCOL = dict(hidden=32, steps=300, batch=32, lr=3e-3, clip=1.0, n_test=1000)
 FS_THRESHOLD, FS_SEEDS = 0.9, [0, 1, 2, 3]
-FS_LAGS = [5, 10, 20, 50, 100, 200]
+FS_LAGS = {"first_symbol": [5, 10, 20, 50], "first_symbol_100": [100],
+           "first_symbol_200": [200]}                                  # one part each
 FS_LONG = {"lags": [500], "cells": ["lstm_bf5"]}                       # the one that may pass
 FS_EXTRA_SEEDS = {"seeds": [4, 5, 6, 7], "lags": [50, 100],
                   "cells": ["lstm", "lstm_bf1", "lstm_bf3", "lstm_bf5"]}  # the bias study
@@ -88,8 +91,9 @@ def _first_symbol(jobs):
             "cells": CELLS, "runs": runs}
 
 
-def run_first_symbol():
-    return _first_symbol([(lag, c, s) for lag in FS_LAGS for c in CELLS for s in FS_SEEDS])
+def run_first_symbol(part="first_symbol"):
+    return _first_symbol([(lag, c, s) for lag in FS_LAGS[part] for c in CELLS
+                          for s in FS_SEEDS])
 
 
 def run_first_symbol_long():
@@ -141,7 +145,10 @@ def run_adding_cell():
             "weights": weights}
 
 
-PARTS = {"first_symbol": run_first_symbol, "first_symbol_long": run_first_symbol_long,
+PARTS = {"first_symbol": run_first_symbol,
+         "first_symbol_100": lambda: run_first_symbol("first_symbol_100"),
+         "first_symbol_200": lambda: run_first_symbol("first_symbol_200"),
+         "first_symbol_long": run_first_symbol_long,
          "first_symbol_bias": run_first_symbol_bias, "adding": run_adding,
          "adding_cell": run_adding_cell, "cue": run_cue}
 
