@@ -151,23 +151,23 @@ def adding_problem(n_seq, T, *, variant="modern", seed=None):
     Exactly two steps are marked with 1; the target, given after the last step,
     depends only on the two marked values ``X1`` and ``X2``.
 
-    ``variant="modern"`` (the default), the form used by most later papers:
-        values uniform in ``[0, 1)``; one marked step drawn uniformly from the
-        first half ``{0, ..., T//2 - 1}``, the other from the second half
-        ``{T//2, ..., T-1}``; target ``X1 + X2`` in ``[0, 2)``.  Always answering
-        1 gives a mean squared error of 1/6.
-    ``variant="original"``, Experiment 4 of Hochreiter and Schmidhuber (1997),
-    with a fixed length ``T`` (the paper draws the length from ``[T, T + T/10]``):
-        values uniform in ``[-1, 1)``; the first marked step is one of the first
-        ten steps ``{0, ..., 9}``, the second one of the first ``T//2 - 1`` steps
-        that are not yet marked (so it lies in ``{0, ..., T//2 - 1}``); the
-        marker channel is -1 at the first and at the last step unless that step is
-        marked; if step 0 is marked, its value ``X1`` counts as 0 (and is stored
-        as 0 in channel 0).  Target ``0.5 + (X1 + X2) / 4`` in ``[0, 1]``; a
-        sequence counts as solved when the absolute error is below 0.04.
-        Always answering 0.5 gives a mean squared error of
-        ``(0.9 / 3 + 1 / 3) / 16 = 19/480``, about 0.0396 (1/24 without the
-        rule that sets ``X1`` to 0).
+    * ``variant="modern"`` (the default), the form used by most later papers:
+      values uniform in ``[0, 1)``; one marked step drawn uniformly from the
+      first half ``{0, ..., T//2 - 1}``, the other from the second half
+      ``{T//2, ..., T-1}``; target ``X1 + X2`` in ``[0, 2)``.  Always answering
+      1 gives a mean squared error of 1/6.
+    * ``variant="original"``, Experiment 4 of Hochreiter and Schmidhuber (1997),
+      with a fixed length ``T`` (the paper draws the length from ``[T, T + T/10]``):
+      values uniform in ``[-1, 1)``; the first marked step is one of the first
+      ten steps ``{0, ..., 9}``, the second one of the first ``T//2 - 1`` steps
+      that are not yet marked (so it lies in ``{0, ..., T//2 - 1}``); the
+      marker channel is -1 at the first and at the last step unless that step is
+      marked; if step 0 is marked, its value ``X1`` counts as 0 (and is stored
+      as 0 in channel 0).  Target ``0.5 + (X1 + X2) / 4`` in ``[0, 1]``; a
+      sequence counts as solved when the absolute error is below 0.04.
+      Always answering 0.5 gives a mean squared error of
+      ``(0.9 / 3 + 1 / 3) / 16 = 19/480``, about 0.0396 (1/24 without the
+      rule that sets ``X1`` to 0).
 
     Parameters
     ----------

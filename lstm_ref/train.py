@@ -1,6 +1,6 @@
 """Training ``torch.nn.RNN`` and ``torch.nn.LSTM`` on the synthetic tasks of :mod:`lstm_ref.tasks`.
 
-The numpy cells of :mod:`lstm_ref` are the reference the book checks derivations against; for
+The numpy cells of ``lstm_ref`` are the reference the book checks derivations against; for
 experiments with hundreds of training runs the book trains PyTorch's own layers, which compute
 the same functions (the chapters check that) and are much faster.  This module holds the one
 training loop those experiments share, so every chapter trains the same way.
