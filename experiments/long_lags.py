@@ -13,6 +13,7 @@ and asserts exactly that.
     nice -n 10 python experiments/long_lags.py first_symbol_bias  # LSTM biases: seeds 4-7
     nice -n 10 python experiments/long_lags.py adding             # adding problem, T = 100
     nice -n 10 python experiments/long_lags.py adding_cell        # weights of one trained LSTM
+    nice -n 10 python experiments/long_lags.py adding_bias        # original form, b_f = 5
     nice -n 10 python experiments/long_lags.py cue                # cue_recall, T = 30 and 60
 
 The parts are independent; run them side by side.
@@ -52,6 +53,8 @@ ADD_PROTOCOL = dict(hidden=32, steps=3000, batch=64, lr=3e-3, clip=1.0, n_test=1
                     eval_every=100)
 ADD_RUNS = ([("modern", 100, cell, seed) for cell in ("lstm", "rnn") for seed in (0, 1, 2)]
             + [("original", 100, cell, 0) for cell in ("lstm", "rnn")])
+
+ADD_BIAS_RUNS = [("original", 100, "lstm_bf5", seed) for seed in (0, 1)]
 
 CUE_PROTOCOL = dict(n_keys=4, hidden=32, steps=600, batch=32, lr=3e-3, clip=1.0, n_test=1000,
                     eval_every=100)
@@ -106,9 +109,9 @@ def run_first_symbol_bias():
                           for c in FS_EXTRA_SEEDS["cells"] for s in FS_EXTRA_SEEDS["seeds"]])
 
 
-def run_adding():
+def run_adding(jobs=None):
     runs = []
-    for variant, T, cell, seed in ADD_RUNS:
+    for variant, T, cell, seed in (ADD_RUNS if jobs is None else jobs):
         kind, bf = CELLS[cell]
         r = adding_run(kind, T, seed, variant=variant, forget_bias=bf, **ADD_PROTOCOL)
         runs.append({"variant": variant, "T": T, "cell": cell, "seed": seed,
@@ -150,7 +153,7 @@ PARTS = {"first_symbol": run_first_symbol,
          "first_symbol_200": lambda: run_first_symbol("first_symbol_200"),
          "first_symbol_long": run_first_symbol_long,
          "first_symbol_bias": run_first_symbol_bias, "adding": run_adding,
-         "adding_cell": run_adding_cell, "cue": run_cue}
+         "adding_cell": run_adding_cell, "adding_bias": lambda: run_adding(ADD_BIAS_RUNS), "cue": run_cue}
 
 
 def main():
