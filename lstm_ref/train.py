@@ -192,7 +192,9 @@ def fit(kind, make_batch, input_size, output_size, *, seed, loss="cross_entropy"
     is used), compute the loss of the read-out of ``h_T``, backpropagate through time, clip
     the global gradient norm to ``clip`` (``None``: no clipping), and take an Adam step of
     learning rate ``lr``.  If ``eval_data = (x, y)`` and ``eval_every`` are given, the model
-    is scored on that batch every ``eval_every`` updates (and before the first, at step 0).
+    is scored on that batch every ``eval_every`` updates (and before the first, at step 0);
+    ``tolerance`` is passed on to :func:`evaluate`.  ``seed`` and ``forget_bias`` go to
+    :func:`build_model`, ``hidden`` is its ``hidden_size``.  Returns a :class:`TrainResult`.
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
@@ -265,7 +267,7 @@ def gate_trace(lstm, x):
     with torch.no_grad():
         out, _ = lstm(torch.tensor(x[:, None, :], dtype=torch.float32))
     if not np.allclose(trace["h"], out[:, 0].double().numpy(), atol=1e-5):
-        raise AssertionError("hand-computed hidden states disagree with torch.nn.LSTM")
+        raise RuntimeError("hand-computed hidden states disagree with torch.nn.LSTM")
     return trace
 
 
