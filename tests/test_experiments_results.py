@@ -59,6 +59,10 @@ def test_adding_and_cue_runs_match_the_script():
     cue = load("cue")
     assert cue["protocol"] == L.CUE_PROTOCOL
     assert [(r["T"], r["cell"], r["seed"]) for r in cue["runs"]] == [tuple(x) for x in L.CUE_RUNS]
+    bias = load("adding_bias")
+    assert bias["protocol"] == L.ADD_PROTOCOL
+    assert [(r["variant"], r["T"], r["cell"], r["seed"]) for r in bias["runs"]] == \
+        [tuple(x) for x in L.ADD_BIAS_RUNS]
     cell = load("adding_cell")
     first = add["runs"][0]
     assert (first["variant"], first["cell"], first["seed"]) == (cell["variant"], cell["cell"],
