@@ -24,6 +24,15 @@ from .lstm import LSTM
 __all__ = ["memory_cell", "memory_sequence"]
 
 
+def _number(name, v):
+    """``v`` as a float; a clear error unless it is a finite real number."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {v!r}")
+    return float(v)
+
+
 def memory_cell(*, gate_gain=20.0, keep_bias=20.0, value_gain=1.0, dtype=np.float64):
     """An LSTM with one unit whose weights make it a write/hold/read memory.
 
@@ -46,14 +55,12 @@ def memory_cell(*, gate_gain=20.0, keep_bias=20.0, value_gain=1.0, dtype=np.floa
         ``input_size=3`` (write, value, read), ``hidden_size=1``, ``weight_hh = 0``,
         ``bias_hh = 0``; blocks i, f, g, o as in PyTorch.
     """
-    for name, v in (("gate_gain", gate_gain), ("keep_bias", keep_bias),
-                    ("value_gain", value_gain)):
-        if not np.isfinite(v):
-            raise ValueError(f"{name} must be a finite number, got {v!r}")
+    k = _number("gate_gain", gate_gain)
+    keep_bias = _number("keep_bias", keep_bias)
+    value_gain = _number("value_gain", value_gain)
     cell = LSTM(3, 1, seed=0, dtype=dtype)
     for p in cell.params().values():
         p[...] = 0.0
-    k = float(gate_gain)
     cell.weight_ih[0, 0] = k            # input gate <- write flag
     cell.bias_ih[0] = -k / 2
     cell.bias_ih[1] = keep_bias         # forget gate: constant
@@ -88,7 +95,9 @@ def memory_sequence(values, T, *, noise=0.0, seed=None):
         raise ValueError(f"values must be a non-empty 1-d array (B,), got shape {values.shape}")
     if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 2:
         raise ValueError(f"T must be an int >= 2, got {T!r}")
-    if not np.isfinite(noise) or noise < 0:
+    if not np.all(np.isfinite(values)):
+        raise ValueError("values must be finite numbers")
+    if _number("noise", noise) < 0:
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
     B = values.size
     x = np.zeros((T, B, 3))

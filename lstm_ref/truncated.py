@@ -12,10 +12,15 @@ constant error carousel). In the notation of :func:`lstm_ref.backward`::
 Everything else (the gate gradients of one step, the weight gradients as sums
 over time) is unchanged, so the difference between the two is exactly the set
 of paths that leave a step through ``h_{t-1} -> a_t``.
+
+The peephole LSTM is not supported: its rule (Gers, Schraudolph & Schmidhuber,
+2002) also stops the errors that would flow from the gates back into the cell
+state through the peephole weights, a second cut this function does not make.
 """
 import numpy as np
 
 from .cell import Cell
+from .peephole import PeepholeLSTM
 from .unroll import SequenceCache, _check_d_outputs, _weight_grads
 
 __all__ = ["truncated_backward"]
@@ -27,8 +32,8 @@ def truncated_backward(cell, cache, d_outputs, d_final_state=None):
     Parameters
     ----------
     cell : Cell
-        A cell with a cell state (``cell.has_cell_state``): LSTM, NoForgetLSTM,
-        PeepholeLSTM or CoupledLSTM.
+        A cell with a cell state and no peephole weights: LSTM, NoForgetLSTM
+        or CoupledLSTM.
     cache : SequenceCache
         What :func:`lstm_ref.forward` returned for ``cell``.
     d_outputs : ndarray or None
@@ -49,6 +54,9 @@ def truncated_backward(cell, cache, d_outputs, d_final_state=None):
     if not isinstance(cell, Cell) or not cell.has_cell_state:
         raise TypeError("truncated_backward needs a cell with a cell state (LSTM family), "
                         f"got {type(cell).__name__}")
+    if isinstance(cell, PeepholeLSTM):
+        raise TypeError("truncated_backward does not support PeepholeLSTM: the original rule also "
+                        "cuts the error paths from the gates back through the peephole weights")
     if not isinstance(cache, SequenceCache) or cache.cell is not cell:
         raise ValueError("cache must be the SequenceCache returned by forward() for this cell, "
                          f"got {type(cache).__name__}")

@@ -99,7 +99,7 @@ def test_jacobian_bad_input():
         direct_path(rnn, rcache)
 
 
-@pytest.mark.parametrize("cls", [lstm_ref.LSTM, lstm_ref.NoForgetLSTM])
+@pytest.mark.parametrize("cls", [lstm_ref.LSTM, lstm_ref.NoForgetLSTM, lstm_ref.CoupledLSTM])
 def test_truncated_equals_full_without_recurrent_weights(cls):
     cell = cls(3, 4, seed=2)
     cell.weight_hh[...] = 0.0
@@ -145,6 +145,10 @@ def test_truncated_bad_input():
     cell, _, _, cache = run(lstm_ref.LSTM)
     with pytest.raises(ValueError, match="SequenceCache"):
         truncated_backward(lstm_ref.LSTM(2, 4), cache, None)
+    peep = lstm_ref.PeepholeLSTM(2, 4, seed=0)
+    _, _, pcache = lstm_ref.forward(peep, np.zeros((3, 1, 2)))
+    with pytest.raises(TypeError, match="PeepholeLSTM"):
+        truncated_backward(peep, pcache, None)
 
 
 def test_memory_cell_holds_values_for_1000_steps():
@@ -174,6 +178,12 @@ def test_memory_sequence_layout_and_errors():
         memory_sequence([1.0], 5, noise=-1.0)
     with pytest.raises(ValueError, match="keep_bias"):
         memory_cell(keep_bias=np.inf)
+    with pytest.raises(TypeError, match="gate_gain must be a real number"):
+        memory_cell(gate_gain="20")
+    with pytest.raises(TypeError, match="noise must be a real number"):
+        memory_sequence([1.0], 5, noise=None)
+    with pytest.raises(ValueError, match="values must be finite"):
+        memory_sequence([np.nan], 5)
 
 
 @pytest.mark.parametrize("cls", [lstm_ref.LSTM, lstm_ref.NoForgetLSTM])
