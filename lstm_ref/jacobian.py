@@ -50,7 +50,7 @@ def step_jacobians(cell, cache):
 
     Parameters
     ----------
-    cell : RNN or LSTM or NoForgetLSTM
+    cell : lstm_ref.RNN or lstm_ref.LSTM or lstm_ref.NoForgetLSTM
         The cell that ran the sequence (a tanh :class:`~lstm_ref.RNN`, an
         :class:`~lstm_ref.LSTM` or a :class:`~lstm_ref.NoForgetLSTM`).
     cache : SequenceCache
@@ -122,7 +122,7 @@ def direct_path(cell, cache):
 
     Parameters
     ----------
-    cell : LSTM or NoForgetLSTM
+    cell : lstm_ref.LSTM or lstm_ref.NoForgetLSTM
         The cell that ran the sequence.
     cache : SequenceCache
         What :func:`lstm_ref.forward` returned for it.
@@ -157,7 +157,7 @@ def cell_state_jacobians(cell, cache, P=None):
 
     Parameters
     ----------
-    cell : LSTM or NoForgetLSTM
+    cell : lstm_ref.LSTM or lstm_ref.NoForgetLSTM
         The cell that ran the sequence.
     cache : SequenceCache
         What :func:`lstm_ref.forward` returned for it.

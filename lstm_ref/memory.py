@@ -51,7 +51,7 @@ def memory_cell(*, gate_gain=20.0, keep_bias=20.0, value_gain=1.0, dtype=np.floa
 
     Returns
     -------
-    LSTM
+    lstm_ref.LSTM
         ``input_size=3`` (write, value, read), ``hidden_size=1``, ``weight_hh = 0``,
         ``bias_hh = 0``; blocks i, f, g, o as in PyTorch.
     """
