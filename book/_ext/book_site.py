@@ -14,6 +14,9 @@
   and ``MATPLOTLIBRC`` pointing at ``book/_ext/matplotlibrc`` (a fixed ``svg.hashsalt``).
   Both are removed again before Sphinx writes pages (Sphinx would put the epoch's year
   into dates it formats).
+* **A front page with the icon.** The site's ``index.html`` only redirects to the first
+  page; written by sphinx-external-toc it has no ``<link rel="icon">``, so browsers ask for
+  ``/favicon.ico`` and get a 404. ``_write_front_page`` writes the redirect first, with the icon.
 * **Styles and one script**: ``book/_static/book.css`` and ``book.js`` (equations that
   scroll in their own box, with a faded edge where part of one is hidden).
 """
@@ -133,6 +136,21 @@ def _restore_env(app, env) -> None:
     _saved_env.clear()
 
 
+def _write_front_page(app, exception) -> None:
+    index = Path(app.outdir) / "index.html"
+    if exception is not None or app.builder.format != "html" or index.exists():
+        return
+    first_page = app.builder.get_target_uri(app.config.root_doc)
+    icon = Path(app.config.html_favicon or "").name
+    link = f'<link rel="icon" href="_static/{icon}">' if icon else ""
+    index.write_text(
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Refresh" content="0; url={first_page}">{link}'
+        f"<title>{app.config.html_title or app.config.project}</title></head></html>\n",
+        encoding="utf8",
+    )
+
+
 def _add_static(app, config) -> None:
     config.html_static_path.append(str(STATIC))
 
@@ -147,4 +165,6 @@ def setup(app):
     # after sphinx-book-theme has built its header buttons (priority 501)
     app.connect("html-page-context", _offer_executed_notebook, priority=600)
     app.connect("build-finished", _copy_executed_notebooks)
+    # before sphinx-external-toc's own redirect (default priority 500), which then leaves it be
+    app.connect("build-finished", _write_front_page, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
