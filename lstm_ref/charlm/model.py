@@ -52,9 +52,11 @@ class CharModel(nn.Module):
         self.out = nn.Linear(hidden, vocab_size)
 
     def initial_state(self, batch: int, device=None) -> tuple[torch.Tensor, ...]:
+        """Zeros of shape (layers, batch, H), in the dtype of the parameters."""
         shape = (self.layers, batch, self.hidden)
         parts = 2 if has_cell_state(self.cell) else 1
-        return tuple(torch.zeros(shape, device=device) for _ in range(parts))
+        dtype = self.out.weight.dtype
+        return tuple(torch.zeros(shape, device=device, dtype=dtype) for _ in range(parts))
 
     def forward(self, x: torch.Tensor, state: tuple[torch.Tensor, ...]):
         hx = state if has_cell_state(self.cell) else state[0]
