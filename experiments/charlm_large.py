@@ -52,6 +52,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=2400)
     p.add_argument("--out", default="/tmp/charlm_large")
+    p.add_argument("--earlier-commit", default=None,
+                   help="when DIR holds a checkpoint from an earlier, interrupted invocation: the commit "
+                        "that invocation started from (recorded in the results)")
     args = p.parse_args()
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -64,6 +67,11 @@ def main():
     sys.path.insert(0, str(ROOT))
     from lstm_ref.charlm.model import cell_class
     module = cell_class("lstm")
+    from lstm_ref.charlm import checkpoint
+    ckpt = Path(args.out) / checkpoint.FILENAME
+    resumed_from = checkpoint.load(ckpt)["step"] if ckpt.exists() else 0
+    if resumed_from and not args.earlier_commit:
+        raise SystemExit(f"{ckpt} exists: pass --earlier-commit with the commit its run started from")
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     start = time.time()
     final_line = charlm(*train, env=env).strip().splitlines()[-1]
@@ -94,8 +102,9 @@ def main():
         "recurrent_module": f"{module.__module__}.{module.__name__}",
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "numpy": numpy.__version__, "tqdm": tqdm.__version__},
+        "resumed_from_step": resumed_from, "earlier_invocation_commit": args.earlier_commit,
         "started": started, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "wall_seconds": round(wall, 1), "load_average_after": os.getloadavg(),
+        "wall_seconds": round(wall, 1),  # this invocation only, from resumed_from_step "load_average_after": os.getloadavg(),
         "baselines": json.loads((Path(args.out) / "baselines.json").read_text()),
         "metrics": metrics, "final_line": final_line, "samples": samples,
         "check": {"final_line": check_line, "metrics": check_row},
