@@ -82,6 +82,13 @@ def test_cuda_without_cuda_is_a_one_line_error(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+def test_bfloat16_on_the_cpu_is_a_one_line_error(tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path / "r"), "--device", "cpu", "--dtype", "bfloat16"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "charlm: error: --dtype bfloat16 needs --device cuda (on the CPU, train in float32)"
+    assert not (tmp_path / "r").exists()
+
+
 def test_missing_text_file_and_missing_checkpoint_are_errors(tmp_path, capsys):
     assert main(["train", "--out", str(tmp_path / "run"), "--text", str(tmp_path / "nope.txt")]) == 1
     assert "nope.txt: no such file" in capsys.readouterr().err

@@ -104,3 +104,9 @@ def test_baselines_match_a_hand_count():
                                                                  abs=1e-12)
     with pytest.raises(ValueError, match=r"ids must lie in \[0, 2\)"):
         baselines.bigram_bits(train, np.array([0, 2]), 2)
+
+
+def test_corpus_docstring_example():
+    import doctest
+    result = doctest.testmod(corpus)
+    assert result.attempted >= 1 and result.failed == 0

@@ -140,3 +140,26 @@ def test_sample_prints_prompt_and_length_characters_deterministically(straight, 
 def test_sample_rejects_characters_outside_the_vocabulary(straight, capsys):
     assert main(["sample", "--checkpoint", str(straight), "--prompt", "Zebra", "--length", "5"]) == 2
     assert "'Z' is not in the model's vocabulary" in capsys.readouterr().err
+
+
+GATE_BLOCKS = {"lstm": 4, "peephole": 4, "coupled": 3, "noforget": 3, "gru": 3}
+
+
+@pytest.mark.parametrize("cell", list(GATE_BLOCKS))
+def test_every_cell_trains_and_samples(tmp_path, text, cell, capsys):
+    args = train_args(tmp_path, text, 3, "--eval-every", "3")
+    args[args.index("--hidden") + 1] = "8"
+    assert main([*args, "--cell", cell]) == 0
+    assert "bits/char" in capsys.readouterr().out.strip().splitlines()[-1]
+    model = checkpoint.load(tmp_path / "checkpoint.pt")["model"]
+    assert ("rnn.weight_ci_l1" in model) == (cell == "peephole")
+    assert model["rnn.weight_hh_l1"].shape == (GATE_BLOCKS[cell] * 8, 8)
+    assert main(["sample", "--checkpoint", str(tmp_path), "--prompt", "BOB", "--length", "10"]) == 0
+    assert capsys.readouterr().out.startswith("BOB")
+
+
+def test_cells_come_from_lstm_ref_torch():
+    from lstm_ref.charlm.model import CELL_NAMES, cell_class
+    import lstm_ref.torch as lt
+    assert [cell_class(c) for c in CELL_NAMES] == [lt.LSTM, lt.PeepholeLSTM, lt.CoupledLSTM,
+                                                   lt.NoForgetLSTM, lt.GRU]

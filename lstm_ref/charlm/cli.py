@@ -87,7 +87,7 @@ def build_parser() -> Parser:
     t.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="auto: CUDA when available, else CPU")
     t.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32",
-                   help="bfloat16: autocast the forward pass (parameters and Adam stay float32)")
+                   help="bfloat16 (CUDA only): autocast the forward pass (parameters and Adam stay float32)")
     t.add_argument("--seed", type=nonnegative_int, default=0, metavar="S", help="random seed")
     t.add_argument("--eval-every", type=positive_int, default=200, metavar="N",
                    help="score the validation split every N steps")
@@ -118,8 +118,8 @@ def main(argv=None) -> int:
     from .corpus import CorpusNotFoundError
     try:
         if args.command == "train":
-            from .train import TrainConfig, resolve_device, train
-            resolve_device(args.device)          # --device cuda without CUDA fails before any work
+            from .train import TrainConfig, check_dtype, resolve_device, train
+            check_dtype(args.dtype, resolve_device(args.device))   # fail before any work
             options = {k: v for k, v in vars(args).items() if k != "command"}
             train(TrainConfig(**options))
         else:

@@ -129,9 +129,16 @@ class MetricsFile:
             csv.DictWriter(f, METRIC_FIELDS).writerow(row)
 
 
+def check_dtype(dtype: str, device: torch.device) -> None:
+    """bfloat16 autocast is offered on CUDA only (lstm_ref.torch computes bfloat16 on CUDA)."""
+    if dtype == "bfloat16" and device.type != "cuda":
+        raise ValueError("--dtype bfloat16 needs --device cuda (on the CPU, train in float32)")
+
+
 def train(cfg: TrainConfig) -> dict:
     """Run (or resume) training as ``cfg`` says; returns the final step and validation loss."""
     device = resolve_device(cfg.device)
+    check_dtype(cfg.dtype, device)
     world = distributed.setup(device.type)
     try:
         if device.type == "cuda":
