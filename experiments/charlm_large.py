@@ -109,6 +109,7 @@ def main():
         "metrics": metrics, "final_line": final_line, "samples": samples,
         "check": {"final_line": check_line, "metrics": check_row},
     }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {RESULTS}: {final_line}")
 
