@@ -67,6 +67,7 @@ def main():
                             "numpy": numpy.__version__, "tqdm": tqdm.__version__},
                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "load_average_after": os.getloadavg(), "runs": runs}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {RESULTS}")
 

@@ -2,8 +2,8 @@
 
 For the ids ``τ_1..τ_T`` of a window, ``x_t = E[τ_t]`` (an embedding of size ``H``), the recurrent
 layers give ``h_t``, and the logits are ``s_t = V h_t + b_y``; ``softmax(s_t)`` is the predicted
-distribution of the next character. ``--cell`` picks the recurrent module in :data:`CELLS`, the
-one place that maps names to classes.
+distribution of the next character. ``--cell`` picks the recurrent module through
+:func:`cell_class`, the one place that maps names to classes.
 """
 from __future__ import annotations
 
@@ -15,19 +15,17 @@ CELL_NAMES = ("lstm", "peephole", "coupled", "noforget", "gru")
 
 
 def cell_class(name: str) -> type[nn.Module]:
-    """The recurrent module class for ``--cell name`` (all take nn.LSTM's constructor and forward)."""
+    """The recurrent module for ``--cell name``: the one place that maps names to classes.
+
+    All come from :mod:`lstm_ref.torch` (hand-written BPTT backward passes) and take
+    ``torch.nn.LSTM``'s constructor and forward; ``lstm`` and ``gru`` have ``torch.nn``'s parameter
+    names and initialisation, so their checkpoints also load into ``torch.nn.LSTM`` / ``GRU``.
+    """
     if name not in CELL_NAMES:
         raise ValueError(f"unknown cell {name!r}; expected one of {', '.join(CELL_NAMES)}")
-    if name == "lstm":
-        return nn.LSTM
-    if name == "gru":
-        return nn.GRU
-    try:
-        import lstm_ref.torch as lt
-    except ImportError:
-        raise ValueError(f"--cell {name} needs lstm_ref.torch, which this installation lacks; "
-                         "use --cell lstm or --cell gru") from None
-    return {"peephole": lt.PeepholeLSTM, "coupled": lt.CoupledLSTM, "noforget": lt.NoForgetLSTM}[name]
+    import lstm_ref.torch as lt
+    return {"lstm": lt.LSTM, "peephole": lt.PeepholeLSTM, "coupled": lt.CoupledLSTM,
+            "noforget": lt.NoForgetLSTM, "gru": lt.GRU}[name]
 
 
 def has_cell_state(name: str) -> bool:
