@@ -109,6 +109,16 @@ def weight_grads(need, dxz, dhz, x, h_prev, w_ih, n_first):
     return dx, dw_ih, dw_hh, db_ih, db_hh
 
 
+def _sig_grad_into(out, s):
+    """``out = s (1 - s)`` for sigmoid outputs ``s`` (one pass: ``s - s s``)."""
+    return torch.addcmul(s, s, s, value=-1.0, out=out)
+
+
+def _tanh_grad_into(out, v):
+    """``out = 1 - v^2`` for tanh outputs ``v`` (one pass: ``1 - v v``)."""
+    return torch.addcmul(v.new_ones(()), v, v, value=-1.0, out=out)
+
+
 def folded_bias(b_ih, b_hh):
     """``b_ih + b_hh`` (both added once to the input projection), or None."""
     return None if b_ih is None else b_ih + b_hh
@@ -193,7 +203,7 @@ class RNNFunction(torch.autograd.Function):
         if ctx.relu:
             torch.gt(y, 0, out=act_grad)
         else:
-            torch.mul(y, y, out=act_grad).neg_().add_(1.0)
+            _tanh_grad_into(act_grad, y)
         dz = ws.take(*y.shape)
         dzs, dys, gs = dz.unbind(0), dy.unbind(0), act_grad.unbind(0)
         dh = dh_T + dys[T - 1]
@@ -246,19 +256,9 @@ def _lstm_like_backward_loop(ws, dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, G, H, w_c
 def _lstm_like_factors(ws, o, tc):
     """``k_c = o (1 - tanh^2 c)`` and ``k_o = tanh(c) o(1-o)`` for all steps, in the workspace."""
     k_c, k_o = ws.take(*tc.shape), ws.take(*tc.shape)
-    torch.mul(tc, tc, out=k_c).neg_().add_(1.0).mul_(o)
-    torch.mul(o, o, out=k_o).neg_().add_(o).mul_(tc)
+    _tanh_grad_into(k_c, tc).mul_(o)
+    _sig_grad_into(k_o, o).mul_(tc)
     return k_c, k_o
-
-
-def _sig_grad_into(out, s):
-    """``out = s (1 - s)`` for sigmoid outputs ``s``."""
-    return torch.mul(s, s, out=out).neg_().add_(s)
-
-
-def _tanh_grad_into(out, v):
-    """``out = 1 - v^2`` for tanh outputs ``v``."""
-    return torch.mul(v, v, out=out).neg_().add_(1.0)
 
 
 def _times_c_prev(out, c0, c):
