@@ -220,10 +220,10 @@ class RNNFunction(torch.autograd.Function):
             _tanh_grad_into(act_grad, y)
         dz = ws.take(*y.shape)
         dzs, dys, gs = dz.unbind(0), dy.unbind(0), act_grad.unbind(0)
-        dh = dh_T + dys[T - 1]
+        dh = torch.add(dh_T, dys[T - 1])                          # δh_t, a (B, H) buffer
         for t in range(T - 1, -1, -1):
             if t < T - 1:
-                dh = torch.addmm(dys[t], dzs[t + 1], w_hh)        # δh_t = dY_t + δa_{t+1} W_hh
+                torch.addmm(dys[t], dzs[t + 1], w_hh, out=dh)    # δh_t = dY_t + δa_{t+1} W_hh
             torch.mul(dh, gs[t], out=dzs[t])                     # δa_t = δh_t act'(a_t)
         dh0 = torch.mm(dz[0], w_hh)
         xh = step_inputs(x, h0, y, ws)
