@@ -22,9 +22,10 @@ Backward:
 2. each step is then one ``addmm`` (``δh_t = dY_t + δa_{t+1} W_hh``) and a
    handful of multiplications that fill ``δa_t`` in a ``(T, B, G*H)``
    buffer;
-3. after the loop the weight gradients are one matrix product each:
-   ``δW_ih = Σ_t δa_t^T x_t``, ``δW_hh = Σ_t δa_t^T h_{t-1}``, the biases
-   are sums, and ``δx = δa W_ih``.
+3. after the loop the weight gradients are large matrix products:
+   ``δW_ih = Σ_t δa_t^T x_t`` and ``δW_hh = Σ_t δa_t^T h_{t-1}``, computed
+   together as ONE product ``δa^T [x; h_prev]`` where both weights share
+   ``δa`` (every cell but the GRU); the biases are sums, and ``δx = δa W_ih``.
 
 The same code runs on CPU and CUDA (plain torch operations; no fused kernels).
 Double backward is not supported (``once_differentiable``).
