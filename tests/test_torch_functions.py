@@ -38,6 +38,17 @@ def test_gradcheck(name, fn, G, cell_state, vectors, extra, bias):
     assert gradcheck(lambda *t: fn.apply(*t, *extra), a, eps=1e-6, atol=1e-8, rtol=1e-6)
 
 
+@pytest.mark.parametrize("name,fn,G,cell_state,vectors,extra", CASES, ids=[c[0] for c in CASES])
+def test_second_derivative_is_refused_not_silently_wrong(name, fn, G, cell_state, vectors, extra):
+    # a constant incoming gradient (y.sum()) is where once_differentiable alone stays silent
+    a = args(G, cell_state, True, vectors)
+    y = fn.apply(*a, *extra)[0]
+    with pytest.raises(RuntimeError, match="first-order only"):
+        torch.autograd.grad(y.sum(), a[0], create_graph=True)
+    dx, = torch.autograd.grad(fn.apply(*a, *extra)[0].sum(), a[0])   # first order still works
+    assert dx.shape == a[0].shape
+
+
 def test_gradients_skip_inputs_that_need_none():
     a = args(4, True)
     for t in a[:3]:

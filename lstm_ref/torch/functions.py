@@ -28,8 +28,10 @@ Backward:
    ``δa`` (every cell but the GRU); the biases are sums, and ``δx = δa W_ih``.
 
 The same code runs on CPU and CUDA (plain torch operations; no fused kernels).
-Double backward is not supported (``once_differentiable``).
+Double backward is not supported: every backward is wrapped by :func:`first_order`, which
+raises when autograd asks for a differentiable gradient (``create_graph=True``).
 """
+import functools
 import threading
 
 import torch
@@ -40,6 +42,27 @@ __all__ = ["RNNFunction", "LSTMFunction", "PeepholeLSTMFunction", "CoupledLSTMFu
 
 
 # ----------------------------------------------------------- shared pieces
+
+def first_order(backward):
+    """Mark a hand-written ``backward`` as differentiable once, and say so when asked twice.
+
+    ``once_differentiable`` alone raises on a second derivative only when the incoming gradient
+    itself requires grad; with a constant one (``y.sum()``) the returned gradient would silently
+    be a constant and a gradient penalty built on it would lose its second-order term. Autograd
+    runs a backward with grad mode on exactly when ``create_graph=True``: that is refused here.
+    """
+    inner = once_differentiable(backward)
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        if torch.is_grad_enabled():
+            raise RuntimeError(
+                "lstm_ref.torch's hand-written backward passes are first-order only: "
+                "create_graph=True (a second derivative, e.g. a gradient penalty) is not supported; "
+                "use torch.nn.LSTM/GRU/RNN for that")
+        return inner(ctx, *grads)
+    return wrapper
+
 def project(x, w_ih, bias):
     """Input projection of every step with one matrix product.
 
@@ -209,7 +232,7 @@ class RNNFunction(torch.autograd.Function):
         return y, y[-1].clone()
 
     @staticmethod
-    @once_differentiable
+    @first_order
     def backward(ctx, dy, dh_T):
         x, h0, w_ih, w_hh, y = ctx.saved_tensors
         T = x.shape[0]
@@ -368,7 +391,7 @@ class LSTMFunction(torch.autograd.Function):
         return y, y[-1].clone(), c[-1].clone()
 
     @staticmethod
-    @once_differentiable
+    @first_order
     def backward(ctx, dy, dh_T, dc_T):
         x, h0, c0, w_ih, w_hh, gates, c, tc, y = ctx.saved_tensors
         ws = Workspace(y, 10 * y.numel() + x.numel())
@@ -417,7 +440,7 @@ class PeepholeLSTMFunction(torch.autograd.Function):
         return y, y[-1].clone(), c[-1].clone()
 
     @staticmethod
-    @once_differentiable
+    @first_order
     def backward(ctx, dy, dh_T, dc_T):
         x, h0, c0, w_ih, w_hh, w_ci, w_cf, w_co, gates, c, tc, y = ctx.saved_tensors
         H = w_hh.shape[1]
@@ -469,7 +492,7 @@ class CoupledLSTMFunction(torch.autograd.Function):
         return y, y[-1].clone(), c[-1].clone()
 
     @staticmethod
-    @once_differentiable
+    @first_order
     def backward(ctx, dy, dh_T, dc_T):
         x, h0, c0, w_ih, w_hh, gates, c, tc, y = ctx.saved_tensors
         ws = Workspace(y, 8 * y.numel() + x.numel())
@@ -509,7 +532,7 @@ class NoForgetLSTMFunction(torch.autograd.Function):
         return y, y[-1].clone(), c[-1].clone()
 
     @staticmethod
-    @once_differentiable
+    @first_order
     def backward(ctx, dy, dh_T, dc_T):
         x, h0, w_ih, w_hh, gates, tc, y = ctx.saved_tensors
         ws = Workspace(y, 8 * y.numel() + x.numel())
@@ -570,7 +593,7 @@ class GRUFunction(torch.autograd.Function):
         return y, y[-1].clone()
 
     @staticmethod
-    @once_differentiable
+    @first_order
     def backward(ctx, dy, dh_T):
         x, h0, w_ih, w_hh, rz, n, hn, y = ctx.saved_tensors
         T, B, H = y.shape
