@@ -239,8 +239,10 @@ def cue_recall(n_seq, T, n_keys=4, *, n_decoys=2, n_fillers=8, cue_window=5, see
     the last hold random fillers.  The last step ``T - 1`` holds the query, and
     its target is ``k``.  A network must store the key that follows the cue
     marker, ignore the keys that follow decoy markers, and answer at the query.
-    Remembering the last key seen instead scores about ``1/K`` plus the chance
-    that the decoys repeat the true key.
+    Remembering the last key seen instead scores ``1/K`` in expectation (with
+    ``n_decoys >= 1`` the last key is a decoy's, drawn independently of ``k``).
+    Note that the cued key is always the *first* key of the sequence, so the
+    rule "keep the first key" solves the task without reading the markers.
 
     Parameters
     ----------

@@ -268,6 +268,15 @@ def test_cue_recall_last_key_seen_is_a_poor_guess():
     assert abs(acc - 1 / K) < 0.02                  # the decoys' keys are independent of it
 
 
+def test_cue_recall_first_key_seen_is_the_answer():
+    # the shortcut the docstring warns about: the cued key is always the first key
+    K = 4
+    x, y = cue_recall(5000, 30, K, seed=2)
+    s = x.argmax(-1)
+    first_key = np.array([s[:, b][s[:, b] < K][0] for b in range(s.shape[1])])
+    np.testing.assert_array_equal(first_key, y[-1])
+
+
 def test_cue_recall_deterministic_and_bad_arguments():
     a, b = cue_recall(4, 15, seed=2), cue_recall(4, 15, seed=2)
     for u, v in zip(a, b):

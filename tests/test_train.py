@@ -186,3 +186,10 @@ def test_train_module_runs_from_a_fresh_interpreter():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "3"
+
+
+def test_first_symbol_run_equals_part_one_function():
+    """lstm_ref.long_lag.train_first_symbol (Part I) and first_symbol_run give the same accuracy."""
+    from lstm_ref.long_lag import train_first_symbol
+    acc, _ = train_first_symbol(4, 1, steps=25, n_test=200)
+    assert first_symbol_run("rnn", 4, 1, steps=25, n_test=200).evals[-1][1]["accuracy"] == acc
