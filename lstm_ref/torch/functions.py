@@ -28,7 +28,7 @@ Backward:
    ``δa`` (every cell but the GRU); the biases are sums, and ``δx = δa W_ih``.
 
 The same code runs on CPU and CUDA (plain torch operations; no fused kernels).
-Double backward is not supported: every backward is wrapped by :func:`first_order`, which
+Double backward is not supported: every backward is wrapped by ``first_order``, which
 raises when autograd asks for a differentiable gradient (``create_graph=True``).
 """
 import functools
