@@ -1,6 +1,6 @@
 """Long-lag experiment of the vanishing-gradient chapter: the full grid of training runs.
 
-A plain tanh RNN is trained on ``first_symbol`` with a fixed budget (lstm_ref.long_lag), from
+A plain tanh RNN is trained on ``first_symbol`` with a fixed budget (lstm_ref.train), from
 PyTorch's default initialisation at five lags, from an orthogonal W_hh at three lags, and from an
 orthogonal W_hh with noisy distractors. Every run is one (lag, seed) pair; the script stores its
 test accuracy and the spectral radius of W_hh after training, with the command, git commit,
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lstm_ref.long_lag import train_first_symbol
+from lstm_ref.train import first_symbol_run, spectral_radius
 
 OUT = Path(__file__).resolve().parent / "results" / "first_symbol_init.json"
 N_SEEDS = 4
@@ -39,13 +39,19 @@ def git_commit():
         return "unknown"
 
 
+def one_run(lag, seed, init, noise):
+    """Test accuracy and spectral radius of W_hh after one run with the chapter's budget."""
+    result = first_symbol_run("rnn", lag, seed, init=init, noise=noise)
+    return result.evals[-1][1]["accuracy"], spectral_radius(result.core)
+
+
 def main():
     torch.set_num_threads(1)
     results = {}
     for name, init, noise, lags in GRID:
         results[name] = {"init": init, "noise": noise, "lags": lags, "runs": []}
         for lag in lags:
-            row = [train_first_symbol(lag, seed, init=init, noise=noise) for seed in range(N_SEEDS)]
+            row = [one_run(lag, seed, init, noise) for seed in range(N_SEEDS)]
             results[name]["runs"].append([{"seed": s, "accuracy": a, "radius": r}
                                           for s, (a, r) in enumerate(row)])
             print(name, lag, [round(a, 3) for a, _ in row], flush=True)

@@ -7,6 +7,11 @@ class indices of shape ``(T, B)``; a target equal to :data:`IGNORE_INDEX`
 (``-100``, the default ``ignore_index`` of ``torch.nn.CrossEntropyLoss``) marks a
 step that is not scored.
 
+Positions in time are given here as **indices of the time axis**, counted from 0 as in the
+code: index ``j`` is step ``j + 1`` in the book, where steps run ``t = 1, ..., T`` and ``h_0``
+is the initial state, before the first input (``book/notation.md``).  So ``x[0]`` is the
+book's ``x_1``, and the last index ``T - 1`` is step ``T``.
+
 Each generator draws from its own ``np.random.default_rng(seed)``, so a fixed
 ``seed`` reproduces the same batch bit for bit, and ``seed=None`` draws fresh
 entropy.  The module depends on numpy only.
@@ -14,7 +19,7 @@ entropy.  The module depends on numpy only.
 Tasks
 -----
 :func:`recent_sum`
-    a short dependency: the target at step ``t`` needs the symbols at ``t`` and ``t-1``.
+    a short dependency: the target at a step needs the symbols at that step and the one before.
 :func:`first_symbol`
     a long dependency: the first symbol decides the target after ``lag`` noisy steps.
 :func:`adding_problem`
@@ -57,11 +62,13 @@ def _one_hot(symbols, depth):
 def recent_sum(n_seq, T, n_symbols=4, *, seed=None):
     """Sum of the current and the previous symbol, modulo the alphabet size.
 
-    Symbols ``s_t`` are drawn independently and uniformly from
-    ``{0, ..., K-1}`` with ``K = n_symbols``.  The target is
-    ``y_t = (s_t + s_{t-1}) mod K`` for ``t >= 1``; step 0 has no previous
-    symbol and is not scored (``y_0 = -100``).  The dependency reaches back one
-    step only, so a recurrent network needs a memory of a single symbol.
+    Symbols ``s[j]`` are drawn independently and uniformly from
+    ``{0, ..., K-1}`` with ``K = n_symbols``.  The target at time index ``j >= 1``
+    is ``y[j] = (s[j] + s[j-1]) mod K``; in the book's step numbering,
+    ``tau_t = (q_t + q_{t-1}) mod K`` for ``t = 2, ..., T``.  The first step (index 0
+    of the time axis; step 1 in the book) has no previous symbol and is not scored
+    (``y[0] = -100``).  The dependency reaches back one step only, so a recurrent
+    network needs a memory of a single symbol.
 
     Parameters
     ----------
@@ -95,13 +102,15 @@ def recent_sum(n_seq, T, n_symbols=4, *, seed=None):
 def first_symbol(n_seq, lag, n_classes=2, n_distractors=4, *, seed=None):
     """Recall the first symbol of a sequence after ``lag`` distracting steps.
 
-    The input alphabet has ``n_classes + n_distractors`` symbols.  Step 0 shows a
-    class symbol ``c`` drawn uniformly from ``{0, ..., n_classes-1}``; steps
-    ``1, ..., lag`` show distractor symbols drawn uniformly from
+    The input alphabet has ``n_classes + n_distractors`` symbols.  The first step
+    (index 0 of the time axis; step 1 in the book) shows a class symbol ``c`` drawn
+    uniformly from ``{0, ..., n_classes-1}``; the ``lag`` steps after it (indices
+    ``1, ..., lag``; steps ``2, ..., T`` in the book, ``T = lag + 1``) show
+    distractor symbols drawn uniformly from
     ``{n_classes, ..., n_classes + n_distractors - 1}``, which carry no
-    information about ``c``.  Only the last step is scored, and its target is
-    ``c``.  The classes are balanced, so a model that ignores the first step
-    scores chance accuracy ``1 / n_classes`` in expectation.
+    information about ``c``.  Only the last step (index ``lag``; step ``T``) is
+    scored, and its target is ``c``.  The classes are balanced, so a model that
+    ignores the first step scores chance accuracy ``1 / n_classes`` in expectation.
 
     Parameters
     ----------
@@ -124,7 +133,7 @@ def first_symbol(n_seq, lag, n_classes=2, n_distractors=4, *, seed=None):
         dtype float64.
     y : numpy.ndarray
         Targets, shape ``(lag + 1, B)``, dtype int64: ``-100`` everywhere
-        except ``y[lag] == c``, the class shown at step 0.
+        except ``y[lag] == c``, the class shown at index 0 (step 1 in the book).
     """
     n_seq = _check_int("n_seq", n_seq, 1)
     lag = _check_int("lag", lag, 1)
@@ -153,16 +162,18 @@ def adding_problem(n_seq, T, *, variant="modern", seed=None):
 
     * ``variant="modern"`` (the default), the form used by most later papers:
       values uniform in ``[0, 1)``; one marked step drawn uniformly from the
-      first half ``{0, ..., T//2 - 1}``, the other from the second half
-      ``{T//2, ..., T-1}``; target ``X1 + X2`` in ``[0, 2)``.  Always answering
-      1 gives a mean squared error of 1/6.
+      first half, time indices ``{0, ..., T//2 - 1}`` (steps ``1, ..., T//2`` in
+      the book), the other from the second half, indices ``{T//2, ..., T-1}``
+      (steps ``T//2 + 1, ..., T``); target ``X1 + X2`` in ``[0, 2)``.  Always
+      answering 1 gives a mean squared error of 1/6.
     * ``variant="original"``, Experiment 4 of Hochreiter and Schmidhuber (1997),
       with a fixed length ``T`` (the paper draws the length from ``[T, T + T/10]``):
       values uniform in ``[-1, 1)``; the first marked step is one of the first
-      ten steps ``{0, ..., 9}``, the second one of the first ``T//2 - 1`` steps
-      that are not yet marked (so it lies in ``{0, ..., T//2 - 1}``); the
-      marker channel is -1 at the first and at the last step unless that step is
-      marked; if step 0 is marked, its value ``X1`` counts as 0 (and is stored
+      ten steps (time indices ``{0, ..., 9}``, steps 1 to 10 in the book), the
+      second one of the first ``T//2 - 1`` steps that are not yet marked (so its
+      index lies in ``{0, ..., T//2 - 1}``); the marker channel is -1 at the first
+      and at the last step unless that step is marked; if the first step (index 0;
+      step 1 in the book) is marked, its value ``X1`` counts as 0 (and is stored
       as 0 in channel 0).  Target ``0.5 + (X1 + X2) / 4`` in ``[0, 1]``; a
       sequence counts as solved when the absolute error is below 0.04.
       Always answering 0.5 gives a mean squared error of
@@ -232,13 +243,14 @@ def cue_recall(n_seq, T, n_keys=4, *, n_decoys=2, n_fillers=8, cue_window=5, see
     * ``K + 2``: the query ("I speak fluent");
     * ``K + 3, ...``: filler words, which carry no information.
 
-    The cue marker appears at a step ``p`` drawn uniformly from
-    ``{0, ..., cue_window - 1}``, followed at step ``p + 1`` by the key ``k``.
-    Then ``n_decoys`` pairs (decoy marker, random key) are placed at random,
-    non-overlapping steps between ``p + 2`` and ``T - 2``; all other steps before
-    the last hold random fillers.  The last step ``T - 1`` holds the query, and
-    its target is ``k``.  A network must store the key that follows the cue
-    marker, ignore the keys that follow decoy markers, and answer at the query.
+    The cue marker appears at a time index ``p`` drawn uniformly from
+    ``{0, ..., cue_window - 1}`` (step ``p + 1`` in the book), followed at index
+    ``p + 1`` by the key ``k``.  Then ``n_decoys`` pairs (decoy marker, random key)
+    are placed at random, non-overlapping indices between ``p + 2`` and ``T - 2``;
+    all other steps before the last hold random fillers.  The last step (index
+    ``T - 1``; step ``T`` in the book) holds the query, and its target is ``k``.
+    A network must store the key that follows the cue marker, ignore the keys that
+    follow decoy markers, and answer at the query.
     Remembering the last key seen instead scores ``1/K`` in expectation (with
     ``n_decoys >= 1`` the last key is a decoy's, drawn independently of ``k``).
     Note that the cued key is always the *first* key of the sequence, so the
@@ -267,7 +279,7 @@ def cue_recall(n_seq, T, n_keys=4, *, n_decoys=2, n_fillers=8, cue_window=5, see
         One-hot inputs, shape ``(T, B, n_keys + 3 + n_fillers)``, dtype float64.
     y : numpy.ndarray
         Targets, shape ``(T, B)``, dtype int64: ``-100`` everywhere except
-        ``y[T - 1] == k``, the key that follows the cue marker.
+        ``y[T - 1] == k`` (step ``T``), the key that follows the cue marker.
     """
     n_seq = _check_int("n_seq", n_seq, 1)
     K = _check_int("n_keys", n_keys, 2)

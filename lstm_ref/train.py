@@ -24,12 +24,15 @@ import numpy as np
 from .tasks import adding_problem, cue_recall, first_symbol
 
 __all__ = [
-    "CELL_KINDS", "LOSSES", "TrainResult", "build_model", "set_forget_bias", "predict",
-    "fit", "evaluate", "gate_trace", "first_symbol_run", "adding_run", "cue_recall_run",
+    "CELL_KINDS", "INITS", "LOSSES", "TrainResult", "build_model", "set_forget_bias",
+    "spectral_radius", "predict", "fit", "evaluate", "gate_trace", "first_symbol_run",
+    "adding_run", "cue_recall_run",
 ]
 
 #: The recurrent layers :func:`build_model` can make.
 CELL_KINDS = ("rnn", "lstm")
+#: The initialisations :func:`build_model` knows: PyTorch's default, or an orthogonal ``W_hh``.
+INITS = ("default", "orthogonal")
 #: The losses :func:`fit` knows: cross-entropy on class indices, mean squared error on reals.
 LOSSES = ("cross_entropy", "mse")
 
@@ -70,7 +73,19 @@ def set_forget_bias(lstm, value):
     return lstm
 
 
-def build_model(kind, input_size, hidden_size, output_size, *, seed, forget_bias=None):
+def spectral_radius(rnn):
+    """The spectral radius ``rho(W_hh) = max |eigenvalue|`` of a one-layer ``torch.nn.RNN``.
+
+    Computed by ``numpy.linalg.eigvals`` on the float32 weights, returned as a Python float.
+    """
+    torch = _torch()
+    if not isinstance(rnn, torch.nn.RNN) or rnn.num_layers != 1:
+        raise TypeError(f"spectral_radius needs a one-layer torch.nn.RNN, got {rnn!r}")
+    return float(np.abs(np.linalg.eigvals(rnn.weight_hh_l0.detach().numpy())).max())
+
+
+def build_model(kind, input_size, hidden_size, output_size, *, seed, forget_bias=None,
+                init="default"):
     """A recurrent layer and a linear read-out, initialised from ``torch.manual_seed(seed)``.
 
     Parameters
@@ -85,6 +100,10 @@ def build_model(kind, input_size, hidden_size, output_size, *, seed, forget_bias
     forget_bias : float or None
         For an LSTM, set the forget-gate bias to this value (:func:`set_forget_bias`);
         ``None`` keeps PyTorch's default, uniform in ``±1/sqrt(H)`` for each of the two biases.
+    init : {"default", "orthogonal"}
+        ``"default"`` keeps PyTorch's initialisation.  ``"orthogonal"`` (RNN only) then sets
+        ``W_hh`` to a random orthogonal matrix (``torch.nn.init.orthogonal_``, drawn after the
+        read-out is made) and both biases to zero, so ``W_hh`` starts with spectral radius 1.
 
     Returns
     -------
@@ -96,6 +115,10 @@ def build_model(kind, input_size, hidden_size, output_size, *, seed, forget_bias
     output_size = _check_positive_int("output_size", output_size)
     if forget_bias is not None and kind != "lstm":
         raise ValueError(f"forget_bias applies to an LSTM only, got kind={kind!r}")
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    if init == "orthogonal" and kind != "rnn":
+        raise ValueError(f"init='orthogonal' applies to an RNN only, got kind={kind!r}")
     torch = _torch()
     torch.manual_seed(seed)
     layer = torch.nn.RNN if kind == "rnn" else torch.nn.LSTM
@@ -103,6 +126,11 @@ def build_model(kind, input_size, hidden_size, output_size, *, seed, forget_bias
     head = torch.nn.Linear(hidden_size, output_size)
     if forget_bias is not None:
         set_forget_bias(core, forget_bias)
+    if init == "orthogonal":
+        with torch.no_grad():
+            torch.nn.init.orthogonal_(core.weight_hh_l0)
+            core.bias_ih_l0.zero_()
+            core.bias_hh_l0.zero_()
     return core, head
 
 
@@ -183,8 +211,8 @@ class TrainResult:
 
 
 def fit(kind, make_batch, input_size, output_size, *, seed, loss="cross_entropy", hidden=32,
-        steps=300, lr=3e-3, clip=1.0, forget_bias=None, eval_data=None, eval_every=None,
-        tolerance=None):
+        steps=300, lr=3e-3, clip=1.0, forget_bias=None, init="default", eval_data=None,
+        eval_every=None, tolerance=None):
     """Train a recurrent layer and read-out with Adam on batches ``make_batch(step)``.
 
     Each update: draw ``x, y = make_batch(step)`` (numpy, ``x`` of shape ``(T, B, D)``, ``y``
@@ -193,15 +221,15 @@ def fit(kind, make_batch, input_size, output_size, *, seed, loss="cross_entropy"
     the global gradient norm to ``clip`` (``None``: no clipping), and take an Adam step of
     learning rate ``lr``.  If ``eval_data = (x, y)`` and ``eval_every`` are given, the model
     is scored on that batch every ``eval_every`` updates (and before the first, at step 0);
-    ``tolerance`` is passed on to :func:`evaluate`.  ``seed`` and ``forget_bias`` go to
-    :func:`build_model`, ``hidden`` is its ``hidden_size``.  Returns a :class:`TrainResult`.
+    ``tolerance`` is passed on to :func:`evaluate`.  ``seed``, ``forget_bias`` and ``init`` go
+    to :func:`build_model`, ``hidden`` is its ``hidden_size``.  Returns a :class:`TrainResult`.
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     steps = _check_positive_int("steps", steps)
     torch = _torch()
     core, head = build_model(kind, input_size, hidden, output_size, seed=seed,
-                             forget_bias=forget_bias)
+                             forget_bias=forget_bias, init=init)
     params = list(core.parameters()) + list(head.parameters())
     opt = torch.optim.Adam(params, lr=lr)
     result = TrainResult(core, head)
@@ -272,21 +300,48 @@ def gate_trace(lstm, x):
 
 
 # ---------------------------------------------------------------- the book's experiments
+def _add_noise(x, noise, seed):
+    """``x`` with Gaussian noise of standard deviation ``noise`` added from the second step on.
+
+    The first step (index 0 of the time axis, step 1 in the book) keeps its symbol; the noise
+    is drawn from ``np.random.default_rng(seed)``.  ``noise == 0`` returns ``x`` unchanged.
+    """
+    if not noise:
+        return x
+    x = x.copy()
+    x[1:] += noise * np.random.default_rng(seed).normal(size=x[1:].shape)
+    return x
+
+
 def first_symbol_run(kind, lag, seed, *, hidden=32, steps=300, batch=32, lr=3e-3, clip=1.0,
-                     n_test=1000, forget_bias=None):
+                     n_test=1000, forget_bias=None, init="default", noise=0.0):
     """One training run on :func:`~lstm_ref.tasks.first_symbol` with Part I's protocol.
 
     Two classes, four distractors; ``steps`` Adam updates on fresh batches of ``batch``
     sequences (batch ``step`` drawn with seed ``(seed, lag, step)``), gradients clipped to
     norm ``clip``; then the accuracy on ``n_test`` held-out sequences (seed
-    ``(10**6, seed, lag)``).  Returns the :class:`TrainResult` with one evaluation, at the end.
+    ``(10**6, seed, lag)``).  ``init`` goes to :func:`build_model`.  ``noise > 0`` adds
+    Gaussian noise of that standard deviation to every distractor input (all steps after the
+    first: time indices ``1 .. lag``, steps 2 .. T in the book), in training (seed
+    ``(seed, lag, step, 1)``) and test (seed ``(10**6, seed, lag, 1)``) alike.  Returns the
+    :class:`TrainResult` with one evaluation, at the end; for an RNN,
+    ``spectral_radius(result.core)`` is ``rho(W_hh)`` after training.
     """
     lag = _check_positive_int("lag", lag)
-    test = first_symbol(n_test, lag, seed=(10**6, seed, lag))
-    result = fit(kind, lambda step: first_symbol(batch, lag, seed=(seed, lag, step)),
-                 6, 2, seed=seed, hidden=hidden, steps=steps, lr=lr, clip=clip,
-                 forget_bias=forget_bias)
-    result.evals.append((steps, evaluate(result.core, result.head, *test, "cross_entropy")))
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not (
+            np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    x_test, y_test = first_symbol(n_test, lag, seed=(10**6, seed, lag))
+    x_test = _add_noise(x_test, noise, (10**6, seed, lag, 1))
+
+    def make_batch(step):
+        x, y = first_symbol(batch, lag, seed=(seed, lag, step))
+        return _add_noise(x, noise, (seed, lag, step, 1)), y
+
+    result = fit(kind, make_batch, 6, 2, seed=seed, hidden=hidden, steps=steps, lr=lr,
+                 clip=clip, forget_bias=forget_bias, init=init)
+    result.evals.append((steps, evaluate(result.core, result.head, x_test, y_test,
+                                         "cross_entropy")))
     return result
 
 

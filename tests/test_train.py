@@ -1,7 +1,9 @@
 """Tests for lstm_ref.train, the torch.nn training loop of the long-lag experiments."""
+import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +13,10 @@ torch = pytest.importorskip("torch")
 from lstm_ref.tasks import adding_problem, first_symbol  # noqa: E402
 from lstm_ref.train import (  # noqa: E402
     TrainResult, adding_run, build_model, cue_recall_run, evaluate, first_symbol_run, fit,
-    gate_trace, predict, set_forget_bias,
+    gate_trace, predict, set_forget_bias, spectral_radius,
 )
+
+RESULTS = Path(__file__).resolve().parent.parent / "experiments" / "results"
 
 
 @pytest.fixture(autouse=True)
@@ -109,16 +113,28 @@ def test_fit_is_deterministic_and_learns_a_short_lag():
     assert np.mean(runs[0].losses[-10:]) < 0.1 * np.mean(runs[0].losses[:10])
 
 
-def test_first_symbol_run_is_part_one_protocol():
+@pytest.mark.parametrize("init, noise", [("default", 0.0), ("orthogonal", 1.0)])
+def test_first_symbol_run_is_part_one_protocol(init, noise):
     """The loop of Part I's long-lag experiment, written out, gives the same numbers."""
     lag, seed, steps = 4, 2, 25
     torch.manual_seed(seed)
     rnn, head = torch.nn.RNN(6, 32), torch.nn.Linear(32, 2)
+    if init == "orthogonal":    # W_hh orthogonal, drawn after the read-out; biases zero
+        with torch.no_grad():
+            torch.nn.init.orthogonal_(rnn.weight_hh_l0)
+            rnn.bias_ih_l0.zero_()
+            rnn.bias_hh_l0.zero_()
     params = list(rnn.parameters()) + list(head.parameters())
     opt = torch.optim.Adam(params, lr=3e-3)
+
+    def noisy(x, noise_seed):   # noise on every step after the first (time index 0)
+        x = x.copy()
+        x[1:] += noise * np.random.default_rng(noise_seed).normal(size=x[1:].shape)
+        return torch.tensor(x, dtype=torch.float32)
+
     for step in range(steps):
         x, y = first_symbol(32, lag, seed=(seed, lag, step))
-        out, _ = rnn(torch.tensor(x, dtype=torch.float32))
+        out, _ = rnn(noisy(x, (seed, lag, step, 1)))
         loss = torch.nn.functional.cross_entropy(head(out[-1]), torch.tensor(y[-1]))
         opt.zero_grad()
         loss.backward()
@@ -126,13 +142,69 @@ def test_first_symbol_run_is_part_one_protocol():
         opt.step()
     x, y = first_symbol(1000, lag, seed=(10**6, seed, lag))
     with torch.no_grad():
-        out, _ = rnn(torch.tensor(x, dtype=torch.float32))
+        out, _ = rnn(noisy(x, (10**6, seed, lag, 1)))
         acc = float((head(out[-1]).argmax(-1).numpy() == y[-1]).mean())
-    result = first_symbol_run("rnn", lag, seed, steps=steps)
+    result = first_symbol_run("rnn", lag, seed, steps=steps, init=init, noise=noise)
     assert result.losses[-1] == loss.item()
     assert result.evals[-1] == (steps, result.evals[-1][1])
     assert result.evals[-1][1]["accuracy"] == acc
     assert torch.equal(result.core.weight_hh_l0, rnn.weight_hh_l0)
+    assert spectral_radius(result.core) == float(
+        np.abs(np.linalg.eigvals(rnn.weight_hh_l0.detach().numpy())).max())
+
+
+def test_first_symbol_run_reproduces_part_one_stored_run():
+    """One run of experiments/results/first_symbol_init.json (default init, lag 5, seed 0)."""
+    stored = json.loads((RESULTS / "first_symbol_init.json").read_text())
+    part = stored["results"]["default"]
+    run = part["runs"][part["lags"].index(5)][0]
+    assert run["seed"] == 0 and part["init"] == "default" and part["noise"] == 0.0
+    result = first_symbol_run("rnn", 5, 0)
+    assert result.evals[-1][1]["accuracy"] == run["accuracy"]
+    assert spectral_radius(result.core) == run["radius"]
+
+
+def test_orthogonal_init_changes_only_w_hh_and_the_biases():
+    default_core, default_head = build_model("rnn", 6, 8, 2, seed=1)
+    core, head = build_model("rnn", 6, 8, 2, seed=1, init="orthogonal")
+    W = core.weight_hh_l0.detach().double()
+    assert torch.allclose(W @ W.T, torch.eye(8, dtype=torch.float64), atol=1e-6)
+    assert spectral_radius(core) == pytest.approx(1.0, abs=1e-5)
+    assert not torch.any(core.bias_ih_l0) and not torch.any(core.bias_hh_l0)
+    assert torch.equal(core.weight_ih_l0, default_core.weight_ih_l0)
+    assert torch.equal(head.weight, default_head.weight)
+    again, _ = build_model("rnn", 6, 8, 2, seed=1, init="orthogonal")
+    assert torch.equal(again.weight_hh_l0, core.weight_hh_l0)
+
+
+def test_init_rejects_unknown_values_and_the_lstm():
+    with pytest.raises(ValueError, match="init must be one of"):
+        build_model("rnn", 3, 5, 2, seed=0, init="identity")
+    with pytest.raises(ValueError, match="applies to an RNN only"):
+        build_model("lstm", 3, 5, 2, seed=0, init="orthogonal")
+
+
+def test_spectral_radius_of_a_known_matrix():
+    core, _ = build_model("rnn", 2, 2, 2, seed=0)
+    with torch.no_grad():
+        core.weight_hh_l0.copy_(torch.tensor([[0.0, -2.0], [2.0, 0.0]]))  # eigenvalues +-2i
+    assert spectral_radius(core) == pytest.approx(2.0, rel=1e-6)
+    with pytest.raises(TypeError, match="one-layer torch.nn.RNN"):
+        spectral_radius(torch.nn.LSTM(2, 2))
+
+
+def test_noise_changes_the_run_and_zero_noise_does_not():
+    clean = first_symbol_run("rnn", 3, 0, steps=3, hidden=4, batch=4, n_test=200)
+    zero = first_symbol_run("rnn", 3, 0, steps=3, hidden=4, batch=4, n_test=200, noise=0.0)
+    noisy = first_symbol_run("rnn", 3, 0, steps=3, hidden=4, batch=4, n_test=200, noise=1.0)
+    assert zero.losses == clean.losses and zero.evals == clean.evals
+    assert noisy.losses != clean.losses
+
+
+@pytest.mark.parametrize("noise", [-1.0, float("nan"), float("inf"), True, "1"])
+def test_noise_must_be_finite_and_non_negative(noise):
+    with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
+        first_symbol_run("rnn", 3, 0, steps=1, noise=noise)
 
 
 def test_adding_run_records_evaluations():
@@ -186,10 +258,3 @@ def test_train_module_runs_from_a_fresh_interpreter():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "3"
-
-
-def test_first_symbol_run_equals_part_one_function():
-    """lstm_ref.long_lag.train_first_symbol (Part I) and first_symbol_run give the same accuracy."""
-    from lstm_ref.long_lag import train_first_symbol
-    acc, _ = train_first_symbol(4, 1, steps=25, n_test=200)
-    assert first_symbol_run("rnn", 4, 1, steps=25, n_test=200).evals[-1][1]["accuracy"] == acc
