@@ -185,19 +185,23 @@ class Cell:
         ----------
         module : torch.nn.Module
             A single-layer unidirectional ``nn.LSTM``/``nn.LSTMCell``,
-            ``nn.GRU``/``nn.GRUCell`` or ``nn.RNN``/``nn.RNNCell``.
+            ``nn.GRU``/``nn.GRUCell`` or ``nn.RNN``/``nn.RNNCell`` (or a
+            subclass); ``bias=False`` gives zero biases.
 
         Returns
         -------
         Cell
             A new cell of this class with the module's weights.
         """
-        from .torch_interop import from_torch
-        cell = from_torch(module)
-        if not isinstance(cell, cls):
-            raise ValueError(f"{type(module).__name__} converts to {type(cell).__name__}, "
+        from .convert import torch_layers          # imports no cell: no import cycle
+        kind, layers, options = torch_layers(module)
+        if kind not in {k.__name__ for k in cls.__mro__}:
+            raise ValueError(f"{type(module).__name__} converts to {kind}, "
                              f"not {cls.__name__}")
-        return cell
+        if len(layers) != 1:
+            raise ValueError(f"{type(module).__name__} has num_layers={len(layers)}; "
+                             "expected num_layers=1; use lstm_ref.Stack.from_torch for several")
+        return cls.from_state_dict(layers[0], **options)
 
     def __repr__(self):
         return (f"{type(self).__name__}(input_size={self.input_size}, "
@@ -385,17 +389,6 @@ class Cell:
             gate name -> ``(B, H)`` activations (for GRU also ``"n"``).
         """
         return dict(zip(self.gates, split(cache[0], self.num_gates)))
-
-    # ---------------------------------------------------------- convenience
-    def forward(self, x, state=None):
-        """Run the cell over a sequence; same as ``lstm_ref.forward(self, x, state)``."""
-        from .unroll import forward
-        return forward(self, x, state)
-
-    def backward(self, cache, d_outputs, d_final_state=None):
-        """Backpropagate through time; same as ``lstm_ref.backward(self, ...)``."""
-        from .unroll import backward
-        return backward(self, cache, d_outputs, d_final_state)
 
 
 def _strip_layer_suffix(d):

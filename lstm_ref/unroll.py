@@ -408,5 +408,10 @@ class Stack:
         Stack
             One lstm_ref cell per layer.
         """
-        from .torch_interop import stack_from_torch
-        return stack_from_torch(module)
+        from .convert import torch_layers            # imports no cell: no import cycle
+        from .gru import GRU
+        from .lstm import LSTM
+        from .rnn import RNN
+        kind, layers, options = torch_layers(module)
+        make = {"LSTM": LSTM, "GRU": GRU, "RNN": RNN}[kind]
+        return cls([make.from_state_dict(d, **options) for d in layers])

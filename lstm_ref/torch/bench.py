@@ -1,0 +1,136 @@
+"""Timing lstm_ref.torch against torch.nn and a plain per-step autograd loop.
+
+Shared by ``benchmarks/bench_torch.py`` (which writes the stored results) and the
+book's chapter (which measures live where it runs). For one cell, one layer,
+a time-major batch ``(T, B, D) -> H`` from a given initial state, each contender
+does a forward pass and backpropagates a fixed output gradient into every
+parameter and the initial state (the input needs no gradient, as in training):
+
+* ``ours``: the ``lstm_ref.torch`` module (hand-written BPTT in an ``autograd.Function``);
+* ``nn``: ``torch.nn.LSTM``/``GRU``/``RNN`` with the same weights (cells torch has);
+* ``loop``: the same equations as a plain per-step autograd loop
+  (:func:`lstm_ref.torch.naive.unroll`).
+
+Runs are interleaved (ours, nn, loop, ours, ...) after a warm-up; medians are compared.
+"""
+import os
+import platform
+import statistics
+import time
+
+import torch
+
+
+from . import modules as lt
+from .naive import unroll
+
+__all__ = ["measure", "checksum", "table", "device_name", "HEADER"]
+
+NN = {"LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU, "RNN": torch.nn.RNN}
+HEADER = f"{'cell':<14}{'ours ms':>10}{'nn ms':>10}{'loop ms':>10}{'ours/nn':>10}{'loop/ours':>11}"
+
+
+def make_problem(name, T, B, D, H, dtype, device, seed=0):
+    """Module, inputs and output gradient for one cell (seeded)."""
+    torch.manual_seed(seed)
+    module = getattr(lt, name)(D, H, dtype=dtype, device=device)
+    kw = {"dtype": dtype, "device": device}
+    x = torch.randn(T, B, D, **kw)
+    n = 2 if module.has_cell_state else 1
+    hx = tuple(torch.randn(1, B, H, **kw).requires_grad_() for _ in range(n))
+    dy = torch.randn(T, B, H, **kw)
+    return module, x, hx, dy
+
+
+def runner(fn, module, x, hx, dy):
+    """A closure doing one forward + backward of ``fn(module-like, x, hx)``."""
+    params = list(module.parameters()) + list(hx)
+    state = hx if len(hx) == 2 else hx[0]
+
+    def run():
+        for p in params:
+            p.grad = None
+        y, _ = fn(x, state)
+        y.backward(dy)
+        if x.is_cuda:
+            torch.cuda.synchronize()
+    return run
+
+
+def contenders(name, T, B, D, H, dtype, device):
+    """name -> closure for ours, nn (if torch has the cell) and loop."""
+    module, x, hx, dy = make_problem(name, T, B, D, H, dtype, device)
+    out = {"ours": runner(module, module, x, hx, dy)}
+    if name in NN:
+        ref = NN[name](D, H, dtype=dtype, device=device)
+        ref.load_state_dict(module.state_dict(), strict=True)
+        out["nn"] = runner(ref, ref, x, hx, dy)
+    out["loop"] = runner(lambda x, s: unroll(module, x, s), module, x, hx, dy)
+    return out
+
+
+def timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def measure(name, size, dtype=torch.float32, device="cpu", repeats=11, warmup=2):
+    """Median seconds per contender for one cell, interleaved runs.
+
+    Returns
+    -------
+    dict
+        contender -> median seconds.
+    """
+    runs = contenders(name, *size, dtype, device)
+    for _ in range(warmup):
+        for fn in runs.values():
+            fn()
+    times = {k: [] for k in runs}
+    for _ in range(repeats):
+        for k, fn in runs.items():
+            times[k].append(timed(fn))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def checksum(name, size, dtype=torch.float32, device="cpu"):
+    """Deterministic numbers of one forward+backward of ``ours`` on the benchmark problem.
+
+    Stored next to the timings so a reader can re-run the configuration and check it computes
+    the same thing: the sum of the outputs and the norm of all gradients, as floats.
+    """
+    module, x, hx, dy = make_problem(name, *size, dtype, device)
+    y, _ = module(x, hx if len(hx) == 2 else hx[0])
+    y.backward(dy)
+    grads = [p.grad for p in module.parameters()] + [h.grad for h in hx]
+    return {"output_sum": float(y.detach().double().sum()),
+            "grad_norm": float(torch.cat([g.double().flatten() for g in grads]).norm())}
+
+
+def row(name, med):
+    """One line of the table (stable format)."""
+    ours, nn, loop = med["ours"], med.get("nn"), med["loop"]
+    ms = lambda s: f"{s * 1e3:10.2f}" if s is not None else f"{'-':>10}"   # noqa: E731
+    ratio = f"{ours / nn:10.2f}" if nn is not None else f"{'-':>10}"
+    return f"{name:<14}{ms(ours)}{ms(nn)}{ms(loop)}{ratio}{loop / ours:11.2f}"
+
+
+def device_name(device):
+    """The device in words: the GPU's name, or the CPU model, core count, ATen's vector ISA
+    (``torch.backends.cpu.get_cpu_capability``) and torch's thread count."""
+    if device == "cuda":
+        return torch.cuda.get_device_name()
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{model} ({os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()}), "
+            f"{torch.get_num_threads()} torch thread(s)")
+
+
+def table(results):
+    """The printed table for ``{cell: medians}`` (stable format: header then one row per cell)."""
+    return "\n".join([HEADER] + [row(name, med) for name, med in results.items()])
