@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from lstm_ref.compare import CELL_SPECS, TASK_SPECS, run  # noqa: E402
 
 RESULTS = ROOT / "experiments" / "results"
-LRS = [0.003, 0.01, 0.03]
+LRS = [0.001, 0.003, 0.01, 0.03, 0.1]
 SEEDS = [0, 1, 2, 3, 4]
 HIDDEN = 24
 
