@@ -32,7 +32,8 @@ from .tasks import IGNORE_INDEX, adding_problem, cue_recall
 from .variant_tasks import continual_recall, spike_timing
 
 __all__ = ["CELL_SPECS", "TASK_SPECS", "TaskSpec", "build", "set_forget_bias", "task_data",
-           "run", "stream_scores", "summarize", "mean_abs_c"]
+           "run", "stream_scores", "summarize", "load_sweep",
+           "permutation_test"]
 
 #: name -> (class name in :mod:`lstm_ref.torch`, constructor keywords, forget-gate bias or None).
 #: The three LSTM variants start from forget bias 0, like ``lstm_b0``, so that each differs
@@ -190,19 +191,14 @@ def _tensors(spec, x, y):
     return x, torch.tensor(y[-1] if spec.kind == "last" else y)
 
 
-def stream_scores(core, head, x, y, *, chunk=_STREAM_CHUNK, trace=False):
+def stream_scores(core, head, x, y, *, chunk=_STREAM_CHUNK):
     """Accuracy on the scored steps of streams ``(x, y)``, run in chunks from a zero state.
 
-    The state is carried across chunks, as in training.  With ``trace=True`` also returns
-    the mean over streams and units of ``|c_t|`` (or ``|h_t|`` for a cell without a cell
-    state) at every step, as a numpy array of length ``T``; this runs one step per call.
-    Returns ``{"accuracy": float}`` and, with ``trace``, ``"abs_state"``.
+    The state is carried across chunks, as in training.  Returns ``{"accuracy": float}``.
     """
     torch = _torch()
-    if trace:
-        chunk = 1
     xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y)
-    state, correct, count, trace_values = None, 0, 0, []
+    state, correct, count = None, 0, 0
     with torch.no_grad():
         for s in range(0, xt.shape[0], chunk):
             out, state = core(xt[s:s + chunk], state)
@@ -210,24 +206,7 @@ def stream_scores(core, head, x, y, *, chunk=_STREAM_CHUNK, trace=False):
             mask = yt[s:s + chunk] != IGNORE_INDEX
             correct += int((pred[mask] == yt[s:s + chunk][mask]).sum())
             count += int(mask.sum())
-            if trace:
-                c = state[1] if isinstance(state, tuple) else state
-                trace_values.append(float(c.abs().mean()))
-    result = {"accuracy": correct / max(count, 1)}
-    if trace:
-        result["abs_state"] = np.array(trace_values)
-    return result
-
-
-def mean_abs_c(core, x):
-    """Mean ``|c_t|`` (over streams and units) at every step of ``x``, from a zero state."""
-    return stream_scores(core, _NullHead(), x, np.full(x.shape[:2], IGNORE_INDEX),
-                         trace=True)["abs_state"]
-
-
-class _NullHead:
-    def __call__(self, h):
-        return h
+    return {"accuracy": correct / max(count, 1)}
 
 
 def _score(spec, core, head, x, y):
@@ -248,8 +227,8 @@ def run(task, cell, lr, seed, *, hidden=24, steps=None, return_model=False):
     """One training run of ``cell`` on ``task`` with Adam at learning rate ``lr``.
 
     The model is built with :func:`build` (seed ``seed``); batch ``k`` is drawn with seed
-    ``(seed, k)`` (the continual task: one training stream of ``steps * 20`` steps drawn
-    with seed ``(seed, steps * 20)``, cut into consecutive chunks of 20); gradients are
+    ``(seed, k)`` (the continual task: one training stream of ``steps * 25`` steps drawn
+    with seed ``(seed, steps * 25)``, cut into consecutive chunks of 25); gradients are
     clipped to norm 1.  After training, the score (accuracy, or MSE for the adding problem)
     is taken on a validation set (seed ``10**6``, 500 sequences) and a test set (seed
     ``2 * 10**6``, 1000 sequences); these sets are the same for every run.
@@ -342,3 +321,61 @@ def summarize(records):
             "min": float(finite.min()), "max": float(finite.max()),
             "successes": int(sum(r["success"] for r in rs)), "test": test}
     return out
+
+
+def load_sweep(directory, pattern="variant_sweep_*.json"):
+    """Read every results file of the sweep script in ``directory``.
+
+    Returns
+    -------
+    (records, files) : (list of dict, dict)
+        All runs of all files (each as :func:`run` returned it, plus ``"seconds"``), and
+        file name -> the file's provenance (everything but its runs).
+    """
+    import json
+    from pathlib import Path
+    records, files = [], {}
+    paths = sorted(Path(directory).glob(pattern))
+    if not paths:
+        raise FileNotFoundError(f"no files matching {pattern} in {directory}")
+    for path in paths:
+        info = json.loads(path.read_text())
+        records += info.pop("runs")
+        files[path.name] = info
+    return records, files
+
+
+def permutation_test(a, b):
+    """Exact two-sided permutation test of a difference in means between two small samples.
+
+    Every way of splitting the pooled values into groups of ``len(a)`` and ``len(b)`` is
+    enumerated; the p-value is the fraction of splits whose absolute difference in means is
+    at least the observed one (with a relative tolerance of 1e-12 for ties).  With five runs
+    per group there are 252 splits, and the smallest possible p-value is 2/252, about 0.008.
+
+    Parameters
+    ----------
+    a, b : sequences of float (finite), each of length >= 1, at most 20 values together.
+
+    Returns
+    -------
+    (difference, p) : mean(a) - mean(b) and the p-value, as floats.
+    """
+    from itertools import combinations
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.ndim != 1 or b.ndim != 1 or len(a) < 1 or len(b) < 1:
+        raise ValueError(f"a and b must be non-empty 1-d samples, got shapes {a.shape}, {b.shape}")
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise ValueError("a and b must be finite")
+    if len(a) + len(b) > 20:
+        raise ValueError(f"at most 20 values together (exact enumeration), got {len(a) + len(b)}")
+    pooled, n = np.concatenate([a, b]), len(a)
+    observed = a.mean() - b.mean()
+    total = pooled.sum()
+    extreme = count = 0
+    for idx in combinations(range(len(pooled)), n):
+        s = pooled[list(idx)].sum()
+        diff = s / n - (total - s) / len(b)
+        extreme += abs(diff) >= abs(observed) * (1 - 1e-12) - 1e-300
+        count += 1
+    return float(observed), float(extreme / count)
