@@ -7,14 +7,16 @@ command, git commit, device, library versions and date.  CPU only, one thread, f
 a rerun on the same machine and versions gives the same numbers bit for bit; the chapter
 re-runs a few configurations live and asserts exactly that.
 
-    nice -n 10 python experiments/variant_sweep.py --part adding --tasks adding
-    nice -n 10 python experiments/variant_sweep.py --part timing --tasks timing
+    nice -n 10 python experiments/variant_sweep.py --part adding_a --tasks adding --seeds 0,1,2
+    nice -n 10 python experiments/variant_sweep.py --part adding_b --tasks adding --seeds 3,4
+    nice -n 10 python experiments/variant_sweep.py --part timing_a --tasks timing --seeds 0,1,2
+    nice -n 10 python experiments/variant_sweep.py --part timing_b --tasks timing --seeds 3,4
     nice -n 10 python experiments/variant_sweep.py --part cue_a --tasks cue_recall --seeds 0,1,2
     nice -n 10 python experiments/variant_sweep.py --part cue_b --tasks cue_recall --seeds 3,4
     nice -n 10 python experiments/variant_sweep.py --part continual_a --tasks continual --seeds 0,1,2
     nice -n 10 python experiments/variant_sweep.py --part continual_b --tasks continual --seeds 3,4
 
-The six parts are independent and ran side by side.
+The eight parts are independent and ran side by side.
 The seed is the outermost loop and the file is rewritten after every run (with
 "complete": false until the end), so a sweep stopped early leaves a smaller grid that is still
 balanced: every cell, task and learning rate with the same seeds.
