@@ -32,7 +32,7 @@ from .tasks import IGNORE_INDEX, adding_problem, cue_recall
 from .variant_tasks import continual_recall, spike_timing
 
 __all__ = ["CELL_SPECS", "TASK_SPECS", "TaskSpec", "build", "set_forget_bias", "task_data",
-           "run", "stream_scores", "summarize", "load_sweep",
+           "run", "stream_scores", "summarize", "load_sweep", "dedupe",
            "permutation_test"]
 
 #: name -> (class name in :mod:`lstm_ref.torch`, constructor keywords, forget-gate bias or None).
@@ -326,11 +326,16 @@ def summarize(records):
 def load_sweep(directory, pattern="variant_sweep_*.json"):
     """Read every results file of the sweep script in ``directory``.
 
+    A configuration (task, cell, learning rate, seed) that appears in more than one file
+    (two processes ran it) is kept once, after checking that the copies agree exactly in
+    ``val``, ``test`` and ``final_loss``; a disagreement raises ``ValueError``.
+
     Returns
     -------
     (records, files) : (list of dict, dict)
-        All runs of all files (each as :func:`run` returned it, plus ``"seconds"``), and
-        file name -> the file's provenance (everything but its runs).
+        The distinct runs of all files (each as :func:`run` returned it, plus
+        ``"seconds"``), and file name -> the file's provenance (everything but its runs)
+        with ``"n_runs"``, how many runs the file holds.
     """
     import json
     from pathlib import Path
@@ -342,7 +347,26 @@ def load_sweep(directory, pattern="variant_sweep_*.json"):
         info = json.loads(path.read_text())
         records += info.pop("runs")
         files[path.name] = info
-    return records, files
+        info["n_runs"] = len(records) - sum(f["n_runs"] for f in files.values() if f is not info)
+    return dedupe(records), files
+
+
+def dedupe(records):
+    """``records`` with each (task, cell, lr, seed) once; copies must agree exactly.
+
+    Raises ``ValueError`` naming the configuration if two copies differ in ``val``,
+    ``test`` or ``final_loss``.
+    """
+    unique = {}
+    for r in records:
+        key = (r["task"], r["cell"], r["lr"], r["seed"])
+        if key in unique:
+            old = unique[key]
+            if any(old[f] != r[f] for f in ("val", "test", "final_loss")):
+                raise ValueError(f"two runs of {key} disagree: {old} vs {r}")
+        else:
+            unique[key] = r
+    return list(unique.values())
 
 
 def permutation_test(a, b):

@@ -90,3 +90,18 @@ def test_permutation_test():
         compare.permutation_test([1.0, np.nan], [1.0])
     with pytest.raises(ValueError):
         compare.permutation_test([], [1.0])
+
+
+def test_dedupe_and_load_sweep(tmp_path):
+    import json
+    a = _rec("timing", "gru", 0.01, 0, 0.5, 0.4) | {"final_loss": 0.3}
+    b = _rec("timing", "gru", 0.01, 1, 0.5, 0.6) | {"final_loss": 0.2}
+    for name, runs in (("variant_sweep_x.json", [a, b]), ("variant_sweep_y.json", [dict(b)])):
+        (tmp_path / name).write_text(json.dumps({"command": "c", "runs": runs}))
+    records, files = compare.load_sweep(tmp_path)
+    assert len(records) == 2 and files["variant_sweep_x.json"]["n_runs"] == 2
+    assert files["variant_sweep_y.json"]["n_runs"] == 1
+    with pytest.raises(ValueError, match="disagree"):
+        compare.dedupe([a, dict(a, test=0.41)])
+    with pytest.raises(FileNotFoundError):
+        compare.load_sweep(tmp_path / "nothing")
