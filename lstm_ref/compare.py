@@ -84,11 +84,11 @@ class TaskSpec:
 
 TASK_SPECS = {
     "adding": TaskSpec("adding", "last", "mse", False, 0.01, 300, 32,
-                       "store two real values over 30 steps and add them"),
+                       "store two real values over 12 steps and add them"),
     "cue_recall": TaskSpec("cue_recall", "last", "cross_entropy", True, 0.9, 300, 32,
                            "store one key over 20 steps and ignore decoy keys"),
     "timing": TaskSpec("timing", "last", "cross_entropy", True, 0.9, 300, 32,
-                       "tell six spike spacings (6 to 11 steps) apart"),
+                       "tell ten spike spacings (12 to 21 steps) apart"),
     "continual": TaskSpec("continual", "stream", "cross_entropy", True, 0.9, 300, 32,
                           "recall the current key in an endless stream: store and overwrite"),
 }
