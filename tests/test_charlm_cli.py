@@ -1,4 +1,7 @@
-"""The charlm command line: --help documents every option; bad options are one-line errors."""
+"""The charlm command line: --help documents every option; bad options are one-line errors.
+
+(A --batch that the number of processes does not divide is tested in test_charlm_ddp.py.)
+"""
 from __future__ import annotations
 
 import pytest
@@ -96,7 +99,7 @@ def test_missing_text_file_and_missing_checkpoint_are_errors(tmp_path, capsys):
     assert "no checkpoint at" in capsys.readouterr().err
 
 
-def test_batch_not_divisible_and_text_too_short_are_errors(tmp_path, capsys):
+def test_text_too_short_for_the_batch_is_an_error(tmp_path, capsys):
     from charlm_helpers import write_text
     text = write_text(tmp_path / "t.txt", chars=2000)
     assert main(["train", "--out", str(tmp_path / "r"), "--text", str(text), "--batch", "64",

@@ -96,6 +96,16 @@ def test_kill_9_then_resume_equals_uninterrupted_run(tmp_path, text, straight):
            [{k: v for k, v in r.items() if k != drop} for r in expected]
 
 
+def test_rerun_with_fewer_steps_says_there_is_nothing_to_train(tmp_path, text, straight, capsys):
+    (tmp_path / "checkpoint.pt").write_bytes((straight / "checkpoint.pt").read_bytes())
+    assert main(train_args(tmp_path, text, 50)) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "already at step 100 (--steps 50): nothing to train" in "\n".join(lines)
+    assert lines[-1].startswith("final validation loss at step 100")
+    assert torch.equal(checkpoint.load(tmp_path / "checkpoint.pt")["model"]["out.bias"],
+                       parameters(straight)["out.bias"])
+
+
 def test_corrupt_checkpoint_is_a_clear_error_not_a_restart(tmp_path, text, capsys):
     (tmp_path / "checkpoint.pt").write_bytes(b"not a checkpoint at all")
     assert main(train_args(tmp_path, text, 5)) == 1

@@ -190,6 +190,9 @@ def _train(cfg: TrainConfig, device: torch.device, world) -> dict:
             torch.manual_seed(cfg.seed + 7919 * (world.rank + 1) + step)
             loss_sum = sum(r["loss_sum"] for r in ranks) / world.size
         say(f"resuming {ckpt_path} at step {step}")
+        if step >= cfg.steps:
+            say(f"the checkpoint is already at step {step} (--steps {cfg.steps}): nothing to train; "
+                "raise --steps to train further")
     else:
         step, window, epoch, last_eval = 0, 0, 0, None
         state = model.initial_state(rows.stop - rows.start, device)
