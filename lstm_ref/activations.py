@@ -6,13 +6,26 @@ pre-activations as large as ``1e4`` through them), and every derivative is
 written in terms of the function's *output*, which is what a cell keeps in its
 cache.
 
-* ``sigmoid(z) = (1 + tanh(z / 2)) / 2`` never evaluates ``exp`` at all, so it
-  cannot overflow; it saturates to exactly 0 or 1 for ``|z| > ~37`` (float64).
+* ``sigmoid`` branches on the sign of ``z``: ``1 / (1 + e^{-z})`` for
+  ``z >= 0`` and ``e^{z} / (1 + e^{z})`` for ``z < 0``. Both evaluate ``exp`` of
+  a non-positive number, so nothing overflows, and the result is accurate to a
+  few ulps *relative to itself* for every ``z``: ``sigmoid(-30)`` is
+  ``9.36e-14`` to full precision, ``sigmoid(-700)`` is ``9.86e-305``; only
+  beyond the smallest normal number (``z < -708``) does it fade out through
+  subnormals to 0, like ``torch.sigmoid``. (The form ``(1 + tanh(z/2)) / 2``
+  is stable too but cancels for negative ``z``: it is wrong in the 8th digit
+  at ``z = -20`` and exactly 0 below ``-37``.) Its derivative ``s (1 - s)`` is
+  computed from the output and keeps the relative precision of ``s`` where the
+  gate is nearly shut; where it is nearly open (large positive ``z``) ``1 - s``
+  is as imprecise as ``torch``'s own, which uses the same formula.
 * ``softmax`` and ``log_softmax`` subtract the row maximum first; entries more
   than ``_EXP_FLOOR`` below the maximum get probability exactly 0 (their true
   value is below ``1e-130``), which keeps later products free of underflow.
   In float32 (whose ``exp`` underflows below about ``-87``) the floor is half
-  the log of the smallest normal number, about ``-43.7``.
+  the log of the smallest normal number, about ``-43.7``. They refuse NaN and
+  infinite logits, and ``log_softmax`` refuses logits whose spread exceeds the
+  largest float (``z_max - z_min`` overflows): both raise ``ValueError``
+  instead of returning NaN or ``-inf`` with a warning.
 """
 import numpy as np
 
@@ -32,6 +45,11 @@ def _as_float(z):
 def sigmoid(z):
     """Logistic function ``1 / (1 + exp(-z))``, elementwise, overflow-free.
 
+    Computed as ``1 / (1 + e)`` for ``z >= 0`` and ``e / (1 + e)`` for
+    ``z < 0`` with ``e = exp(-|z|)`` in ``(0, 1]``: no overflow for any ``z``,
+    and relatively exact for negative ``z`` (no cancellation), down to the
+    smallest normal float; below that the value underflows gradually to 0.
+
     Parameters
     ----------
     z : ndarray
@@ -42,9 +60,11 @@ def sigmoid(z):
     ndarray
         ``sigmoid(z)``, same shape as ``z``, values in ``[0, 1]``.
     """
-    s = np.tanh(0.5 * _as_float(z))
-    s *= 0.5
-    s += 0.5
+    z = _as_float(z)
+    with np.errstate(under="ignore"):          # exp(-|z|) fades to 0 for |z| > 708
+        e = np.exp(-np.abs(z))
+        s = np.where(z >= 0, 1.0, e).astype(z.dtype, copy=False)
+        s /= 1.0 + e
     return s
 
 
@@ -128,9 +148,15 @@ def relu_grad(a):
     return (a > 0).astype(a.dtype)
 
 
-def _shifted(z, axis):
+def _shifted(z, axis, name):
     z = _as_float(z)
-    return z - np.max(z, axis=axis, keepdims=True)
+    if not np.all(np.isfinite(z)):
+        bad = int(z.size - np.count_nonzero(np.isfinite(z)))
+        raise ValueError(f"{name} needs finite logits, got {bad} NaN/inf entries")
+    if z.size == 0:
+        return z
+    with np.errstate(over="ignore"):           # an overflow shows up as -inf, checked below
+        return z - np.max(z, axis=axis, keepdims=True)
 
 
 def _exp_floor(dtype):
@@ -164,7 +190,7 @@ def softmax(z, axis=-1):
     ndarray
         Probabilities, same shape as ``z``, summing to 1 along ``axis``.
     """
-    e = _safe_exp(_shifted(z, axis))
+    e = _safe_exp(_shifted(z, axis, "softmax"))   # -inf (an overflowed gap) gives exactly 0
     return e / e.sum(axis=axis, keepdims=True)
 
 
@@ -183,5 +209,9 @@ def log_softmax(z, axis=-1):
     ndarray
         Log-probabilities, same shape as ``z`` (finite for finite ``z``).
     """
-    s = _shifted(z, axis)
+    s = _shifted(z, axis, "log_softmax")
+    if np.isinf(s).any():
+        raise ValueError("log_softmax: the logits span more than the largest float "
+                         f"({float(np.finfo(s.dtype).max):.3g}), so some log-probabilities "
+                         "are below -max and cannot be represented; rescale the logits")
     return s - np.log(_safe_exp(s).sum(axis=axis, keepdims=True))
