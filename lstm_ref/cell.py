@@ -25,8 +25,8 @@ size, ``G`` number of gate blocks):
 """
 import numpy as np
 
-from .checks import (as_float_array, check_finite, check_shape, check_size, checked_params,
-                     describe)
+from .checks import (as_float_array, check_dtype, check_finite, check_shape, check_size,
+                     checked_params, describe)
 
 __all__ = ["Cell"]
 
@@ -72,7 +72,7 @@ class Cell:
     def __init__(self, input_size, hidden_size, *, seed=None, dtype=np.float64):
         input_size = check_size(input_size, "input_size")
         hidden_size = check_size(hidden_size, "hidden_size")
-        dtype = _check_dtype(dtype)
+        dtype = check_dtype(dtype)
         self.input_size, self.hidden_size, self.dtype = input_size, hidden_size, dtype
         rng = np.random.default_rng(seed)
         k = 1.0 / np.sqrt(hidden_size)
@@ -441,16 +441,6 @@ class Cell:
         """Backpropagate through time; same as ``lstm_ref.backward(self, ...)``."""
         from .unroll import backward
         return backward(self, cache, d_outputs, d_final_state)
-
-
-def _check_dtype(dtype):
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be float64 or float32, got {dtype!r}") from None
-    if dtype not in (np.float64, np.float32):
-        raise TypeError(f"dtype must be float64 or float32, got {dtype}")
-    return dtype
 
 
 def _strip_layer_suffix(d):

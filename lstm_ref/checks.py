@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 __all__ = ["as_float_array", "check_sequence", "check_finite", "check_shape", "check_size",
+           "check_dtype",
            "check_bool", "check_number", "check_no_shared_arrays", "frozen_copy", "checked_params", "describe"]
 
 
@@ -52,6 +53,28 @@ def check_size(v, name):
     if v < 1:
         raise ValueError(f"{name} must be >= 1, got {v}")
     return int(v)
+
+
+def check_dtype(dtype):
+    """Return ``numpy.dtype(dtype)`` after checking it is float64 or float32 (``TypeError``).
+
+    Parameters
+    ----------
+    dtype : numpy dtype
+        The requested dtype.
+
+    Returns
+    -------
+    numpy.dtype
+        ``float64`` or ``float32``.
+    """
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be float64 or float32, got {dtype!r}") from None
+    if dtype not in (np.float64, np.float32):
+        raise TypeError(f"dtype must be float64 or float32, got {dtype}")
+    return dtype
 
 
 def check_bool(v, name):
