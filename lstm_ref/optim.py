@@ -153,7 +153,7 @@ class Adam:
         if not isinstance(betas, (tuple, list)):
             raise TypeError(f"betas must be a pair (b1, b2), got {describe(betas)}")
         if len(betas) != 2:
-            raise ValueError(f"betas must be a pair (b1, b2), got {describe(betas)}")
+            raise ValueError(f"need two betas (b1, b2), got {describe(betas)}")
         self.betas = tuple(check_number(b, f"betas[{k}]", low=0.0, high=1.0, high_open=True)
                            for k, b in enumerate(betas))
         self.eps = check_number(eps, "eps", low=0.0)
