@@ -127,6 +127,8 @@ def _forward(cell, x, state, owned):
         outputs[t] = state[0]
         state = (outputs[t],) + state[1:]      # later caches refer to the outputs array
         steps.append(step_cache)
+    _check_finite_result(outputs, "forward", "the outputs")
+    _check_finite_result(state[-1], "forward", "the final state")
     outputs.flags.writeable = False
     _freeze(state)                             # views of outputs, and c_T
     cache = SequenceCache(cell, p, x, h0, outputs, tuple(steps))
@@ -202,7 +204,21 @@ def _weight_grads(cell, cache, dxz, dhz, vector_grads, d_state0):
     }
     grads.update(vector_grads)
     dx = (dxz2 @ cache.params["weight_ih"]).reshape(T, B, D)
+    for name, g in grads.items():
+        _check_finite_result(g, "backward", f"the gradient of {name}")
+    _check_finite_result(dx, "backward", "dx")
+    for g in d_state0:
+        _check_finite_result(g, "backward", "the gradient of the initial state")
     return grads, dx, cell.public_state(d_state0)
+
+
+def _check_finite_result(a, where, what):
+    """Finite inputs and weights can still overflow (a relu RNN whose state
+    grows without bound): say so instead of returning inf or NaN."""
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{where} overflowed: {what} are not finite although the inputs and "
+                         f"weights are (values beyond {float(np.finfo(a.dtype).max):.3g}); "
+                         "scale down the inputs or weights")
 
 
 def _check_cell(cell):
