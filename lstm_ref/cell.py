@@ -26,7 +26,7 @@ size, ``G`` number of gate blocks):
 import numpy as np
 
 from .checks import (as_float_array, check_dtype, check_finite, check_shape, check_size,
-                     checked_params, describe)
+                     checked_params, describe, store_param)
 
 __all__ = ["Cell"]
 
@@ -151,7 +151,7 @@ class Cell:
             Nothing is changed unless every array is valid.
         """
         for name, a in self._checked_state_dict(d).items():
-            getattr(self, name)[...] = a
+            store_param(self, name, a)
 
     def _checked_state_dict(self, d):
         """The arrays of ``d`` validated and cast, ready to copy in (see load_state_dict)."""

@@ -12,7 +12,7 @@ import numpy as np
 
 __all__ = ["as_float_array", "check_sequence", "check_finite", "check_shape", "check_size",
            "check_dtype",
-           "check_bool", "check_number", "check_no_shared_arrays", "frozen_copy", "checked_params", "describe"]
+           "check_bool", "check_number", "check_no_shared_arrays", "frozen_copy", "store_param", "checked_params", "describe"]
 
 
 def describe(obj):
@@ -157,6 +157,28 @@ def check_no_shared_arrays(arrays, what):
             if np.may_share_memory(a, b):
                 raise ValueError(f"{what}: {name!r} and {other!r} are the same array (or share "
                                  "memory); every parameter must appear once")
+
+
+def store_param(owner, name, a):
+    """Copy ``a`` into the live parameter array ``owner.<name>`` (so an optimiser
+    holding that array sees the change), or into a fresh array if the attribute
+    was replaced by something unusable (wrong type, shape, dtype, read-only).
+
+    Parameters
+    ----------
+    owner : object
+        A cell or a Linear layer.
+    name : str
+        Parameter name.
+    a : ndarray
+        Validated new value.
+    """
+    live = getattr(owner, name, None)
+    if (isinstance(live, np.ndarray) and live.shape == a.shape and live.dtype == a.dtype
+            and live.flags.writeable):
+        live[...] = a
+    else:
+        setattr(owner, name, np.array(a, copy=True))
 
 
 def frozen_copy(a):

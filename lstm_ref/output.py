@@ -15,7 +15,7 @@ import numpy as np
 
 from .activations import log_softmax, softmax
 from .checks import (as_float_array, check_dtype, check_finite, check_shape, check_size,
-                     checked_params, describe, frozen_copy)
+                     checked_params, describe, frozen_copy, store_param)
 
 __all__ = ["Linear", "softmax_cross_entropy"]
 
@@ -118,7 +118,7 @@ class Linear:
             check_finite(v, f"state_dict[{name!r}]")
             new[name] = v
         for name, v in new.items():
-            getattr(self, name)[...] = v
+            store_param(self, name, v)
 
     def _shapes(self):
         return {"weight": (self.out_features, self.in_features), "bias": (self.out_features,)}

@@ -25,7 +25,7 @@ import numpy as np
 
 from .cell import Cell
 from .checks import (as_float_array, check_finite, check_no_shared_arrays, check_sequence,
-                     describe, frozen_copy)
+                     describe, frozen_copy, store_param)
 
 __all__ = ["forward", "backward", "Stack", "SequenceCache", "cache_floats"]
 
@@ -390,7 +390,7 @@ class Stack:
                for k, c in enumerate(self.cells)]
         for c, arrays in zip(self.cells, new):
             for name, a in arrays.items():
-                getattr(c, name)[...] = a
+                store_param(c, name, a)
 
     def zero_state(self, batch_size):
         """Zero state for every layer.
