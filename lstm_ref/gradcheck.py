@@ -24,6 +24,7 @@ finite differences are accurate to only about ``1e-3``.
 """
 import numpy as np
 
+from .checks import check_number, check_size
 from .unroll import Stack, backward, forward
 
 __all__ = ["gradcheck", "gradcheck_function", "numerical_gradient", "GradcheckResult"]
@@ -130,6 +131,7 @@ def numerical_gradient(f, arrays, eps=1e-6):
     dict
         name -> gradient array of the same shape.
     """
+    eps = check_number(eps, "eps", low=0.0, low_open=True)
     grads = {}
     for name, a in arrays.items():
         g = np.zeros(a.shape, np.float64)
@@ -252,6 +254,7 @@ def gradcheck(cell, x=None, state=None, *, T=3, B=2, seed=0, eps=1e-6, floor=FLO
     """
     if isinstance(cell, (list, tuple)):
         cell = Stack(cell)
+    T, B = check_size(T, "T"), check_size(B, "B")
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(T, B, cell.input_size)) if x is None else np.array(x, dtype=np.float64)
     B = x.shape[1]
