@@ -36,6 +36,12 @@ FLOOR = 1e-3
 class GradcheckResult:
     """Outcome of a gradient check.
 
+    The error of an array with analytic gradient ``a`` and finite-difference
+    gradient ``n`` is ``max|a - n| / max(max|a|, max|n|, floor)``: relative
+    where the gradient is at least ``floor``, absolute (divided by ``floor``)
+    below it, so that the rounding noise of finite differences (about
+    ``1e-10``) cannot make a tiny correct gradient look wrong.
+
     Parameters
     ----------
     analytic, numeric : dict

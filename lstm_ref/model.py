@@ -120,9 +120,9 @@ class SequenceModel:
         dx : ndarray
             ``(T, B, D)``.
         """
-        if not (isinstance(cache, tuple) and len(cache) == 3):
-            raise TypeError("cache must be the tuple SequenceModel.forward returned, "
-                            f"got {describe(cache)}")
+        if not isinstance(cache, tuple) or len(cache) != 3:
+            raise TypeError("cache must be the tuple (cell_cache, head_cache, final_state) "
+                            f"that SequenceModel.forward returned, got {describe(cache)}")
         cell_cache, head_cache, _ = cache
         head_grads, dh = self.head.backward(head_cache, d_logits)
         cell_grads, dx, _ = backward(self.cell, cell_cache, dh)

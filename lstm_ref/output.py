@@ -201,11 +201,11 @@ class Linear:
         dh : ndarray
             Gradient w.r.t. the input, ``(..., H)``.
         """
-        if not (isinstance(cache, _LinearCache) and cache.layer is self):
-            got = ("the cache of another Linear layer" if isinstance(cache, _LinearCache)
-                   else describe(cache))
-            raise TypeError(f"cache must be what forward() of this layer ({self!r}) returned, "
-                            f"got {got}")
+        want = f"cache must be what forward() of this layer ({self!r}) returned"
+        if not isinstance(cache, _LinearCache):
+            raise TypeError(f"{want}, got {describe(cache)}")
+        if cache.layer is not self:
+            raise ValueError(f"{want}, got the cache of another Linear layer, {cache.layer!r}")
         h = cache.h
         dy = as_float_array(dy, "dy", self.dtype)
         if dy.shape != h.shape[:-1] + (self.out_features,):

@@ -228,18 +228,18 @@ def _check_cell(cell):
 
 
 def _check_cache(cell, cache):
+    """A cache of another type is a TypeError; the cache of another cell a ValueError."""
     if isinstance(cache, SequenceCache) and cache.cell is cell:
         return
+    want = f"cache must be the SequenceCache that forward() returned for this cell, {cell!r}"
     if isinstance(cache, SequenceCache):
         got = f"the cache of another cell, {cache.cell!r}"
-        if cache.cell is not None and type(cache.cell) is type(cell):
-            got += " (an equal-looking but different object)"
-    elif isinstance(cache, list):
-        got = f"a list of length {len(cache)} (what Stack.forward returns)"
-    else:
-        got = describe(cache)
-    raise ValueError(f"cache must be the SequenceCache that forward() returned for this cell, "
-                     f"{cell!r}; got {got}")
+        if type(cache.cell) is type(cell):
+            got += " (a different object of the same class)"
+        raise ValueError(f"{want}; got {got}")
+    if isinstance(cache, list):
+        raise TypeError(f"{want}; got a list of length {len(cache)} (what Stack.forward returns)")
+    raise TypeError(f"{want}; got {describe(cache)}")
 
 
 def _check_d_outputs(d_outputs, shape, dtype):
@@ -456,9 +456,12 @@ class Stack:
         tuple
             ``(grads dict keyed "<layer>.<name>", dx (T, B, D), d_state0 list)``.
         """
-        if not isinstance(cache, list) or len(cache) != len(self.cells):
+        if not isinstance(cache, list):
+            raise TypeError(f"cache must be the list returned by Stack.forward "
+                            f"({len(self.cells)} layers), got {describe(cache)}")
+        if len(cache) != len(self.cells):
             raise ValueError(f"cache must be the list returned by Stack.forward "
-                             f"({len(self.cells)} layers), got {type(cache).__name__}")
+                             f"({len(self.cells)} layers), got {describe(cache)}")
         d_finals = self._layer_states(d_final_state, "d_final_state")
         grads, d_states = {}, [None] * len(self.cells)
         dy = d_outputs

@@ -318,16 +318,22 @@ def test_empty_batches_are_refused_by_forward_zero_state_and_linear_alike():
 
 
 def test_foreign_cache_error_names_what_was_expected_and_what_came():
+    """A cache of the wrong type is a TypeError; the cache of another cell or layer
+    (the right type, the wrong value) a ValueError; both say what came."""
     a, b = lstm(), lstm_ref.GRU(D, H)
     _, _, cache = lstm_ref.forward(a, X)
     with pytest.raises(ValueError, match=r"forward\(\) returned for this cell, GRU.*got the cache "
                                          r"of another cell, LSTM"):
         lstm_ref.backward(b, cache, None)
-    with pytest.raises(ValueError, match="got a list of length 2"):
+    with pytest.raises(TypeError, match="got a list of length 2"):
         lstm_ref.backward(a, [cache, cache], None)
+    with pytest.raises(TypeError, match="got NoneType"):
+        lstm_ref.backward(a, None, None)
+    with pytest.raises(TypeError, match="list returned by Stack.forward"):
+        lstm_ref.backward([a], cache, None)
     other = lstm_ref.Linear(H, 2)
     _, lin_cache = lstm_ref.Linear(H, 2).forward(np.ones((1, H)))
-    with pytest.raises(TypeError, match="cache of another Linear layer"):
+    with pytest.raises(ValueError, match="cache of another Linear layer"):
         other.backward(lin_cache, np.ones((1, 2)))
 
 
