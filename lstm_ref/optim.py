@@ -55,8 +55,9 @@ def _commit(params, new, state_updates):
     """Check every new value is finite, then write them all (or nothing)."""
     for k, v in new.items():
         if not np.all(np.isfinite(v)):
-            raise ValueError(f"the update of params[{k!r}] overflows (non-finite result); the "
-                             "step is refused and the parameters are left unchanged")
+            raise ValueError(f"the update of params[{k!r}] is not finite (it overflows, or is "
+                             "0/0 with eps=0); the step is refused and the parameters are left "
+                             "unchanged")
     for k, v in new.items():
         params[k][...] = v
     for store, k, v in state_updates:

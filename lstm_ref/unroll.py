@@ -118,15 +118,16 @@ def _forward(cell, x, state, owned):
     T, B, _ = x.shape
     state = tuple(frozen_copy(s) for s in cell.check_state(state, B))
     h0 = state[0]
-    xz = cell.project(x, p)
     outputs = np.empty((T, B, cell.hidden_size), cell.dtype)
     steps = []
-    for t in range(T):
-        state, step_cache = cell.step(xz[t], state, p)
-        _freeze(step_cache)
-        outputs[t] = state[0]
-        state = (outputs[t],) + state[1:]      # later caches refer to the outputs array
-        steps.append(step_cache)
+    with np.errstate(over="ignore", invalid="ignore"):    # an overflow is reported below
+        xz = cell.project(x, p)
+        for t in range(T):
+            state, step_cache = cell.step(xz[t], state, p)
+            _freeze(step_cache)
+            outputs[t] = state[0]
+            state = (outputs[t],) + state[1:]  # later caches refer to the outputs array
+            steps.append(step_cache)
     _check_finite_result(outputs, "forward", "the outputs")
     _check_finite_result(state[-1], "forward", "the final state")
     outputs.flags.writeable = False
@@ -180,15 +181,16 @@ def backward(cell, cache, d_outputs, d_final_state=None):
     dhz = None
     grads = {v: np.zeros(H, cell.dtype) for v in cell.vectors}
     p = cache.params
-    for t in range(T - 1, -1, -1):
-        d_state = (d_state[0] + d_outputs[t],) + tuple(d_state[1:])
-        dxz_t, dhz_t, d_state = cell.step_backward(d_state, cache.steps[t], grads, p)
-        dxz[t] = dxz_t
-        if dhz_t is not dxz_t:
-            if dhz is None:
-                dhz = np.empty_like(dxz)
-            dhz[t] = dhz_t
-    return _weight_grads(cell, cache, dxz, dxz if dhz is None else dhz, grads, d_state)
+    with np.errstate(over="ignore", invalid="ignore"):    # an overflow is reported below
+        for t in range(T - 1, -1, -1):
+            d_state = (d_state[0] + d_outputs[t],) + tuple(d_state[1:])
+            dxz_t, dhz_t, d_state = cell.step_backward(d_state, cache.steps[t], grads, p)
+            dxz[t] = dxz_t
+            if dhz_t is not dxz_t:
+                if dhz is None:
+                    dhz = np.empty_like(dxz)
+                dhz[t] = dhz_t
+        return _weight_grads(cell, cache, dxz, dxz if dhz is None else dhz, grads, d_state)
 
 
 def _weight_grads(cell, cache, dxz, dhz, vector_grads, d_state0):

@@ -364,10 +364,24 @@ def test_finite_inputs_that_overflow_in_a_relu_rnn_raise_instead_of_returning_in
     cell.weight_hh[...] = 1e30
     cell.weight_ih[...] = 1.0
     cell.bias_ih[...] = cell.bias_hh[...] = 0.0
-    with warnings.catch_warnings(), np.errstate(over="ignore"):
-        warnings.simplefilter("ignore")
-        with pytest.raises(ValueError, match="forward overflowed"):
-            lstm_ref.forward(cell, np.ones((20, 1, 1)))
+    with pytest.raises(ValueError, match="forward overflowed"):      # and no RuntimeWarning
+        lstm_ref.forward(cell, np.ones((20, 1, 1)))
+
+
+def test_finite_gradients_that_overflow_in_backward_raise_instead_of_returning_inf():
+    cell = lstm_ref.RNN(1, 1, nonlinearity="relu", seed=0)
+    cell.weight_hh[...] = 1e20
+    cell.weight_ih[...] = cell.bias_ih[...] = cell.bias_hh[...] = 1.0
+    y, _, cache = lstm_ref.forward(cell, np.ones((3, 1, 1)) * 1e-100)
+    with pytest.raises(ValueError, match="backward overflowed"):     # and no RuntimeWarning
+        lstm_ref.backward(cell, cache, np.full(y.shape, 1e300))
+
+
+def test_adam_with_eps_zero_and_a_zero_gradient_refuses_the_0_over_0_step():
+    w = np.ones(2)
+    with pytest.raises(ValueError, match="0/0"):
+        lstm_ref.Adam({"w": w}, eps=0.0).step({"w": np.zeros(2)})
+    assert np.all(w == 1.0)
 
 
 # ----------------------------------------------------------------- smaller defects
