@@ -1,23 +1,26 @@
-"""Squashing functions, written so that no pre-activation can overflow.
+"""Squashing functions, written so that no pre-activation can give NaN, inf or a warning.
 
 The idea of this module: every nonlinearity used by the cells is computed in a
-form that cannot overflow or underflow for any finite input (the book feeds
+form that returns a correct finite value, without a floating-point warning, for
+any finite input (the book feeds
 pre-activations as large as ``1e4`` through them), and every derivative is
 written in terms of the function's *output*, which is what a cell keeps in its
 cache.
 
-* ``sigmoid`` branches on the sign of ``z``: ``1 / (1 + e^{-z})`` for
-  ``z >= 0`` and ``e^{z} / (1 + e^{z})`` for ``z < 0``. Both evaluate ``exp`` of
-  a non-positive number, so nothing overflows, and the result is accurate to a
-  few ulps *relative to itself* for every ``z``: ``sigmoid(-30)`` is
-  ``9.36e-14`` to full precision, ``sigmoid(-700)`` is ``9.86e-305``; only
-  beyond the smallest normal number (``z < -708``) does it fade out through
-  subnormals to 0, like ``torch.sigmoid``. (The form ``(1 + tanh(z/2)) / 2``
-  is stable too but cancels for negative ``z``: it is wrong in the 8th digit
-  at ``z = -20`` and exactly 0 below ``-37``.) Its derivative ``s (1 - s)`` is
-  computed from the output and keeps the relative precision of ``s`` where the
-  gate is nearly shut; where it is nearly open (large positive ``z``) ``1 - s``
-  is as imprecise as ``torch``'s own, which uses the same formula.
+* ``sigmoid(z) = 1 / (1 + e^{-z})`` is accurate to a few ulps *relative to
+  itself* for every ``z``: for negative ``z``, ``e^{-z}`` is large and each of
+  the exp, the sum and the reciprocal costs one rounding, with no
+  cancellation, so ``sigmoid(-30)`` is ``9.36e-14`` and ``sigmoid(-700)`` is
+  ``9.86e-305`` to full precision. Below ``z = -709.78`` the exponential
+  overflows to ``inf`` and the result is exactly 0 (the true value is below
+  ``1e-308``, the edge of the subnormal numbers), as in ``torch.sigmoid``;
+  that overflow is expected and raises no warning. (The form
+  ``(1 + tanh(z/2)) / 2`` never overflows but cancels for negative ``z``: it
+  is wrong in the 8th digit at ``z = -20`` and exactly 0 below ``-37``.) Its
+  derivative ``s (1 - s)`` is computed from the output and keeps the relative
+  precision of ``s`` where the gate is nearly shut; where it is nearly open
+  (large positive ``z``) ``1 - s`` is as imprecise as torch's own, which uses
+  the same formula.
 * ``softmax`` and ``log_softmax`` subtract the row maximum first; entries more
   than ``_EXP_FLOOR`` below the maximum get probability exactly 0 (their true
   value is below ``1e-130``), which keeps later products free of underflow.
@@ -45,10 +48,11 @@ def _as_float(z):
 def sigmoid(z):
     """Logistic function ``1 / (1 + exp(-z))``, elementwise, overflow-free.
 
-    Computed as ``1 / (1 + e)`` for ``z >= 0`` and ``e / (1 + e)`` for
-    ``z < 0`` with ``e = exp(-|z|)`` in ``(0, 1]``: no overflow for any ``z``,
-    and relatively exact for negative ``z`` (no cancellation), down to the
-    smallest normal float; below that the value underflows gradually to 0.
+    Computed as ``1 / (1 + exp(-z))``, which is relatively exact for every
+    ``z`` (no cancellation for negative ``z``, unlike ``(1 + tanh(z/2))/2``).
+    For ``z < -709.78`` (float64) the exponential overflows to ``inf`` and the
+    result is 0, the correctly rounded value up to subnormals, without a
+    warning; NaN stays NaN.
 
     Parameters
     ----------
@@ -60,11 +64,11 @@ def sigmoid(z):
     ndarray
         ``sigmoid(z)``, same shape as ``z``, values in ``[0, 1]``.
     """
-    z = _as_float(z)
-    with np.errstate(under="ignore"):          # exp(-|z|) fades to 0 for |z| > 708
-        e = np.exp(-np.abs(z))
-        s = np.where(z >= 0, 1.0, e).astype(z.dtype, copy=False)
-        s /= 1.0 + e
+    s = np.negative(_as_float(z))
+    with np.errstate(over="ignore", under="ignore"):   # exp(-z) = inf for z < -709.78: s = 0
+        np.exp(s, out=s)
+        s += 1.0
+        np.reciprocal(s, out=s)
     return s
 
 

@@ -75,5 +75,5 @@ class RNN(Cell):
         return {"h": cache}
 
     def cache_floats_per_step(self, batch_size):
-        """Floats per step: ``B*H`` (the new ``h``, shared with the outputs)."""
+        """Floats per step: ``B*H`` (the new ``h``; the outputs array holds its own copy)."""
         return batch_size * self.hidden_size
