@@ -39,10 +39,18 @@ _EXP_FLOOR = -300.0
 
 
 def _as_float(z):
-    z = np.asarray(z)
-    if not np.issubdtype(z.dtype, np.floating):
-        z = z.astype(np.float64)
-    return z
+    """``z`` as a floating array; bools and integers become float64, anything
+    else that is not a real number (complex, strings, objects) is a TypeError."""
+    try:
+        z = np.asarray(z)
+    except ValueError as err:                         # ragged nested lists
+        raise TypeError(f"expected an array of real numbers, got {type(z).__name__} ({err})") \
+            from None
+    if np.issubdtype(z.dtype, np.floating):
+        return z
+    if z.dtype == np.bool_ or np.issubdtype(z.dtype, np.integer):
+        return z.astype(np.float64)
+    raise TypeError(f"expected an array of real numbers, got dtype {z.dtype}")
 
 
 def sigmoid(z):
@@ -214,6 +222,8 @@ def log_softmax(z, axis=-1):
         Log-probabilities, same shape as ``z`` (finite for finite ``z``).
     """
     s = _shifted(z, axis, "log_softmax")
+    if s.size == 0:
+        return s
     if np.isinf(s).any():
         raise ValueError("log_softmax: the logits span more than the largest float "
                          f"({float(np.finfo(s.dtype).max):.3g}), so some log-probabilities "

@@ -24,7 +24,8 @@ finite differences are accurate to only about ``1e-3``.
 """
 import numpy as np
 
-from .checks import check_number, check_size
+from .cell import Cell
+from .checks import as_float_array, check_number, check_sequence, check_size, describe
 from .unroll import Stack, backward, forward
 
 __all__ = ["gradcheck", "gradcheck_function", "numerical_gradient", "GradcheckResult"]
@@ -260,9 +261,13 @@ def gradcheck(cell, x=None, state=None, *, T=3, B=2, seed=0, eps=1e-6, floor=FLO
     """
     if isinstance(cell, (list, tuple)):
         cell = Stack(cell)
+    if not isinstance(cell, (Cell, Stack)):
+        raise TypeError("cell must be an lstm_ref cell, a Stack or a list of cells, "
+                        f"got {describe(cell)}")
     T, B = check_size(T, "T"), check_size(B, "B")
     rng = np.random.default_rng(seed)
-    x = rng.normal(size=(T, B, cell.input_size)) if x is None else np.array(x, dtype=np.float64)
+    x = (rng.normal(size=(T, B, cell.input_size)) if x is None
+         else np.array(check_sequence(x, cell.input_size, np.float64)))
     B = x.shape[1]
     state = _random_state(cell, B, rng) if state is None else state
     state = _copy_state(state)
@@ -283,8 +288,8 @@ def _copy_state(state):
     if isinstance(state, list):
         return [_copy_state(s) for s in state]
     if isinstance(state, tuple):
-        return tuple(np.array(s, dtype=np.float64) for s in state)
-    return np.array(state, dtype=np.float64)
+        return tuple(_copy_state(s) for s in state)
+    return np.array(as_float_array(state, "state", np.float64))    # a writeable copy
 
 
 def _state_dot(a, b):
