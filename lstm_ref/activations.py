@@ -1,18 +1,34 @@
-"""Squashing functions, written so that no pre-activation can overflow.
+"""Squashing functions, written so that no pre-activation can give NaN, inf or a warning.
 
 The idea of this module: every nonlinearity used by the cells is computed in a
-form that cannot overflow or underflow for any finite input (the book feeds
+form that returns a correct finite value, without a floating-point warning, for
+any finite input (the book feeds
 pre-activations as large as ``1e4`` through them), and every derivative is
 written in terms of the function's *output*, which is what a cell keeps in its
 cache.
 
-* ``sigmoid(z) = (1 + tanh(z / 2)) / 2`` never evaluates ``exp`` at all, so it
-  cannot overflow; it saturates to exactly 0 or 1 for ``|z| > ~37`` (float64).
+* ``sigmoid(z) = 1 / (1 + e^{-z})`` is accurate to a few ulps *relative to
+  itself* for every ``z``: for negative ``z``, ``e^{-z}`` is large and each of
+  the exp, the sum and the reciprocal costs one rounding, with no
+  cancellation, so ``sigmoid(-30)`` is ``9.36e-14`` and ``sigmoid(-700)`` is
+  ``9.86e-305`` to full precision. Below ``z = -709.78`` the exponential
+  overflows to ``inf`` and the result is exactly 0 (the true value is below
+  ``1e-308``, the edge of the subnormal numbers), as in ``torch.sigmoid``;
+  that overflow is expected and raises no warning. (The form
+  ``(1 + tanh(z/2)) / 2`` never overflows but cancels for negative ``z``: it
+  is wrong in the 8th digit at ``z = -20`` and exactly 0 below ``-37``.) Its
+  derivative ``s (1 - s)`` is computed from the output and keeps the relative
+  precision of ``s`` where the gate is nearly shut; where it is nearly open
+  (large positive ``z``) ``1 - s`` is as imprecise as torch's own, which uses
+  the same formula.
 * ``softmax`` and ``log_softmax`` subtract the row maximum first; entries more
   than ``_EXP_FLOOR`` below the maximum get probability exactly 0 (their true
   value is below ``1e-130``), which keeps later products free of underflow.
   In float32 (whose ``exp`` underflows below about ``-87``) the floor is half
-  the log of the smallest normal number, about ``-43.7``.
+  the log of the smallest normal number, about ``-43.7``. They refuse NaN and
+  infinite logits, and ``log_softmax`` refuses logits whose spread exceeds the
+  largest float (``z_max - z_min`` overflows): both raise ``ValueError``
+  instead of returning NaN or ``-inf`` with a warning.
 """
 import numpy as np
 
@@ -23,14 +39,28 @@ _EXP_FLOOR = -300.0
 
 
 def _as_float(z):
-    z = np.asarray(z)
-    if not np.issubdtype(z.dtype, np.floating):
-        z = z.astype(np.float64)
-    return z
+    """``z`` as a floating array; bools and integers become float64, anything
+    else that is not a real number (complex, strings, objects) is a TypeError."""
+    try:
+        z = np.asarray(z)
+    except ValueError as err:                         # ragged nested lists
+        raise TypeError(f"expected an array of real numbers, got {type(z).__name__} ({err})") \
+            from None
+    if np.issubdtype(z.dtype, np.floating):
+        return z
+    if z.dtype == np.bool_ or np.issubdtype(z.dtype, np.integer):
+        return z.astype(np.float64)
+    raise TypeError(f"expected an array of real numbers, got dtype {z.dtype}")
 
 
 def sigmoid(z):
     """Logistic function ``1 / (1 + exp(-z))``, elementwise, overflow-free.
+
+    Computed as ``1 / (1 + exp(-z))``, which is relatively exact for every
+    ``z`` (no cancellation for negative ``z``, unlike ``(1 + tanh(z/2))/2``).
+    For ``z < -709.78`` (float64) the exponential overflows to ``inf`` and the
+    result is 0, the correctly rounded value up to subnormals, without a
+    warning; NaN stays NaN.
 
     Parameters
     ----------
@@ -42,9 +72,11 @@ def sigmoid(z):
     ndarray
         ``sigmoid(z)``, same shape as ``z``, values in ``[0, 1]``.
     """
-    s = np.tanh(0.5 * _as_float(z))
-    s *= 0.5
-    s += 0.5
+    s = np.negative(_as_float(z))
+    with np.errstate(over="ignore", under="ignore"):   # exp(-z) = inf for z < -709.78: s = 0
+        np.exp(s, out=s)
+        s += 1.0
+        np.reciprocal(s, out=s)
     return s
 
 
@@ -128,9 +160,15 @@ def relu_grad(a):
     return (a > 0).astype(a.dtype)
 
 
-def _shifted(z, axis):
+def _shifted(z, axis, name):
     z = _as_float(z)
-    return z - np.max(z, axis=axis, keepdims=True)
+    if not np.all(np.isfinite(z)):
+        bad = int(z.size - np.count_nonzero(np.isfinite(z)))
+        raise ValueError(f"{name} needs finite logits, got {bad} NaN/inf entries")
+    if z.size == 0:
+        return z
+    with np.errstate(over="ignore"):           # an overflow shows up as -inf, checked below
+        return z - np.max(z, axis=axis, keepdims=True)
 
 
 def _exp_floor(dtype):
@@ -164,7 +202,7 @@ def softmax(z, axis=-1):
     ndarray
         Probabilities, same shape as ``z``, summing to 1 along ``axis``.
     """
-    e = _safe_exp(_shifted(z, axis))
+    e = _safe_exp(_shifted(z, axis, "softmax"))   # -inf (an overflowed gap) gives exactly 0
     return e / e.sum(axis=axis, keepdims=True)
 
 
@@ -183,5 +221,11 @@ def log_softmax(z, axis=-1):
     ndarray
         Log-probabilities, same shape as ``z`` (finite for finite ``z``).
     """
-    s = _shifted(z, axis)
+    s = _shifted(z, axis, "log_softmax")
+    if s.size == 0:
+        return s
+    if np.isinf(s).any():
+        raise ValueError("log_softmax: the logits span more than the largest float "
+                         f"({float(np.finfo(s.dtype).max):.3g}), so some log-probabilities "
+                         "are below -max and cannot be represented; rescale the logits")
     return s - np.log(_safe_exp(s).sum(axis=axis, keepdims=True))

@@ -17,10 +17,16 @@ size, ``G`` number of gate blocks):
 * ``step`` receives ``xz``, the input projection ``W_ih x_t + b_ih`` (plus
   ``b_hh`` when ``fold_bias_hh`` is true), precomputed for all time steps with
   one matrix product.
+* ``step``, ``step_backward`` and ``project`` take the parameters as a dict
+  ``p``: :func:`lstm_ref.forward` passes read-only copies validated once per
+  call (:meth:`Cell.checked_params`) and keeps them in the cache, so
+  ``backward`` differentiates exactly the weights ``forward`` used. Called
+  without ``p`` they use the live arrays (:meth:`Cell.params`).
 """
 import numpy as np
 
-from .checks import as_float_array, check_finite, check_shape
+from .checks import (as_float_array, check_dtype, check_finite, check_shape, check_size,
+                     checked_params, describe, store_param)
 
 __all__ = ["Cell"]
 
@@ -64,15 +70,10 @@ class Cell:
     fold_bias_hh = True
 
     def __init__(self, input_size, hidden_size, *, seed=None, dtype=np.float64):
-        for name, v in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-                raise TypeError(f"{name} must be an int, got {type(v).__name__}")
-            if v < 1:
-                raise ValueError(f"{name} must be >= 1, got {v}")
-        dtype = np.dtype(dtype)
-        if dtype not in (np.float64, np.float32):
-            raise TypeError(f"dtype must be float64 or float32, got {dtype}")
-        self.input_size, self.hidden_size, self.dtype = int(input_size), int(hidden_size), dtype
+        input_size = check_size(input_size, "input_size")
+        hidden_size = check_size(hidden_size, "hidden_size")
+        dtype = check_dtype(dtype)
+        self.input_size, self.hidden_size, self.dtype = input_size, hidden_size, dtype
         rng = np.random.default_rng(seed)
         k = 1.0 / np.sqrt(hidden_size)
         for name, shape in self.param_shapes().items():
@@ -107,6 +108,26 @@ class Cell:
         """
         return {name: getattr(self, name) for name in self.param_shapes()}
 
+    def checked_params(self):
+        """Validated read-only copies of the parameters (once per forward call).
+
+        Returns
+        -------
+        dict
+            name -> read-only copy of the live array.
+
+        Raises
+        ------
+        TypeError
+            When an attribute was replaced by something that is not a numpy
+            array of the cell's dtype (a list, a float32 array in a float64
+            cell, ...).
+        ValueError
+            When a parameter has the wrong shape (a ``(1,)`` bias would
+            broadcast) or holds NaN or infinity.
+        """
+        return checked_params(self, self.param_shapes(), self.dtype)
+
     def state_dict(self):
         """Copies of the parameters, keyed like PyTorch's cell modules.
 
@@ -124,9 +145,16 @@ class Cell:
         ----------
         d : dict
             name -> ndarray or torch tensor; torch's ``_l0`` suffixes
-            (``weight_ih_l0``) are accepted. Missing, unexpected or
-            mis-shaped arrays raise ``ValueError``.
+            (``weight_ih_l0``) are accepted. Missing, unexpected,
+            mis-shaped or non-finite arrays raise ``ValueError``, and so
+            does a name given twice (``weight_ih`` and ``weight_ih_l0``).
+            Nothing is changed unless every array is valid.
         """
+        for name, a in self._checked_state_dict(d).items():
+            store_param(self, name, a)
+
+    def _checked_state_dict(self, d):
+        """The arrays of ``d`` validated and cast, ready to copy in (see load_state_dict)."""
         d = _strip_layer_suffix(d)
         shapes = self.param_shapes()
         missing = [n for n in shapes if n not in d]
@@ -137,13 +165,15 @@ class Cell:
         if extra:
             raise ValueError(f"state_dict for {type(self).__name__} has unexpected keys {extra}; "
                              f"expected keys {list(shapes)}")
+        new = {}
         for name, shape in shapes.items():
             a = as_float_array(d[name], f"state_dict[{name!r}]", self.dtype)
             if a.shape != shape:
                 raise ValueError(f"state_dict[{name!r}] must have shape {shape}, "
                                  f"got {tuple(a.shape)}")
             check_finite(a, f"state_dict[{name!r}]")
-            getattr(self, name)[...] = a
+            new[name] = a
+        return new
 
     @classmethod
     def from_state_dict(cls, d, **kwargs):
@@ -220,8 +250,14 @@ class Cell:
         -------
         ndarray or tuple
             ``h`` of shape ``(B, H)``, or ``(h, c)`` for the LSTM family.
+
+        Raises
+        ------
+        TypeError
+            When ``batch_size`` is not an int; ``ValueError`` when it is below
+            1 (:func:`lstm_ref.forward` refuses empty batches too).
         """
-        return self.public_state(self._zeros(batch_size))
+        return self.public_state(self._zeros(check_size(batch_size, "batch_size")))
 
     def _zeros(self, B):
         n = 2 if self.has_cell_state else 1
@@ -265,12 +301,12 @@ class Cell:
         if self.has_cell_state:
             if not isinstance(state, (tuple, list)) or len(state) != 2:
                 raise TypeError(f"{name} for {type(self).__name__} must be a tuple (h, c) of "
-                                f"two (B, H) arrays, got {_describe(state)}")
+                                f"two (B, H) arrays, got {describe(state)}")
             parts, names = state, (f"{name}[0] (h)", f"{name}[1] (c)")
         else:
             if isinstance(state, (tuple, list)):
                 raise TypeError(f"{name} for {type(self).__name__} must be a single (B, H) "
-                                f"array h, got {_describe(state)}")
+                                f"array h, got {describe(state)}")
             parts, names = (state,), (name,)
         out = []
         for a, n in zip(parts, names):
@@ -284,25 +320,28 @@ class Cell:
         return tuple(out)
 
     # ------------------------------------------------------------ equations
-    def project(self, x):
+    def project(self, x, p=None):
         """Input projection for every time step with one matrix product.
 
         Parameters
         ----------
         x : ndarray
             Inputs, ``(T, B, D)``.
+        p : dict, optional
+            The parameters to use (default: the live ones, :meth:`params`).
 
         Returns
         -------
         ndarray
             ``x W_ih^T + b_ih`` (``+ b_hh`` when ``fold_bias_hh``), ``(T, B, G*H)``.
         """
+        p = self.params() if p is None else p
         T, B, D = x.shape
-        xz = x.reshape(T * B, D) @ self.weight_ih.T
-        xz += self.bias_ih + self.bias_hh if self.fold_bias_hh else self.bias_ih
+        xz = x.reshape(T * B, D) @ p["weight_ih"].T
+        xz += p["bias_ih"] + p["bias_hh"] if self.fold_bias_hh else p["bias_ih"]
         return xz.reshape(T, B, -1)
 
-    def step(self, xz, state):
+    def step(self, xz, state, p=None):
         """One forward step (implemented by each cell).
 
         Parameters
@@ -311,6 +350,8 @@ class Cell:
             Input projection for this step, ``(B, G*H)``.
         state : tuple
             ``(h,)`` or ``(h, c)``, each ``(B, H)``.
+        p : dict, optional
+            The parameters to use (default: the live ones, :meth:`params`).
 
         Returns
         -------
@@ -319,7 +360,7 @@ class Cell:
         """
         raise NotImplementedError
 
-    def step_backward(self, d_state, cache, grads):
+    def step_backward(self, d_state, cache, grads, p=None):
         """One backward step (implemented by each cell).
 
         Parameters
@@ -330,6 +371,8 @@ class Cell:
             What ``step`` saved.
         grads : dict
             Accumulators for the ``(H,)`` vector parameters (peepholes).
+        p : dict, optional
+            The parameters ``step`` used (default: the live ones).
 
         Returns
         -------
@@ -371,7 +414,9 @@ class Cell:
         Returns
         -------
         int
-            Floats held by one step's cache.
+            Floats held by one step's cache; every array counted once (a
+            state that the next step's cache refers to again is counted in
+            the step that made it).
         """
         raise NotImplementedError
 
@@ -394,16 +439,11 @@ class Cell:
 def _strip_layer_suffix(d):
     if not isinstance(d, dict):
         raise TypeError(f"state_dict must be a dict of arrays, got {type(d).__name__}")
-    out = {}
+    out, given = {}, {}
     for key, value in d.items():
-        if key.endswith("_l0"):
-            key = key[:-3]
-        out[key] = value
+        name = key[:-3] if isinstance(key, str) and key.endswith("_l0") else key
+        if name in out:
+            raise ValueError(f"state_dict gives {name!r} twice, as {given[name]!r} and {key!r}; "
+                             "keep one of them")
+        out[name], given[name] = value, key
     return out
-
-
-def _describe(obj):
-    if isinstance(obj, (tuple, list)):
-        return f"a {type(obj).__name__} of length {len(obj)}"
-    shape = getattr(obj, "shape", None)
-    return f"{type(obj).__name__} of shape {tuple(shape)}" if shape is not None else type(obj).__name__

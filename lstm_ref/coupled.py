@@ -50,11 +50,12 @@ class CoupledLSTM(Cell):
     gates = ("f", "g", "o")
     has_cell_state = True
 
-    def step(self, xz, state):
+    def step(self, xz, state, p=None):
         """Forward step; see :meth:`Cell.step`. Caches ``(gates, c, tanh(c'))``."""
+        p = self.params() if p is None else p
         h, c = state
         H = self.hidden_size
-        a = xz + h @ self.weight_hh.T
+        a = xz + h @ p["weight_hh"].T
         a[:, :H] = sigmoid(a[:, :H])
         a[:, H:2 * H] = np.tanh(a[:, H:2 * H])
         a[:, 2 * H:] = sigmoid(a[:, 2 * H:])
@@ -63,8 +64,9 @@ class CoupledLSTM(Cell):
         tc = np.tanh(c_new)
         return (o * tc, c_new), (a, c, tc)
 
-    def step_backward(self, d_state, cache, grads):
+    def step_backward(self, d_state, cache, grads, p=None):
         """Backward step; see :meth:`Cell.step_backward`."""
+        p = self.params() if p is None else p
         dh, dc = d_state
         a, c, tc = cache
         f, g, o = split(a, 3)
@@ -74,7 +76,7 @@ class CoupledLSTM(Cell):
         np.multiply(dc * (c - g), f * (1.0 - f), out=dz_f)
         np.multiply(dc * (1.0 - f), 1.0 - g * g, out=dz_g)
         np.multiply(dh * tc, o * (1.0 - o), out=dz_o)
-        return dz, dz, (dz @ self.weight_hh, dc * f)
+        return dz, dz, (dz @ p["weight_hh"], dc * f)
 
     def cache_floats_per_step(self, batch_size):
         """Floats per step: ``5*B*H`` (3 gates, ``c_{t-1}``, ``tanh(c_t)``)."""

@@ -6,47 +6,73 @@ gradient. For a cell the scalar loss is a fixed random projection of all
 outputs and of the final state, so every output and every state path is
 exercised.
 
-The error reported per array is the *relative* error
+The error reported per array is a relative error with an absolute floor,
 
-    max_k |analytic_k - numeric_k| / max(max_k |analytic_k|, max_k |numeric_k|)
+    max_k |analytic_k - numeric_k| / max(max_k |analytic_k|, max_k |numeric_k|, floor)
 
 i.e. the largest disagreement measured against the size of that array's
-gradient (0 when both are all-zero). Use float64: in float32 finite
-differences are accurate to only about ``1e-3``.
+gradient, or against ``floor`` (default ``FLOOR = 1e-3``) when the gradient is
+smaller than that. The floor plays the part of ``atol`` in
+``numpy.testing.assert_allclose`` and ``torch.autograd.gradcheck``: a central
+difference carries rounding noise of about ``1e-16 * |loss| / eps`` (around
+``1e-10`` here) whatever the size of the gradient, so a gradient of ``3e-8``
+measured purely relatively would look wrong in the 4th digit although it is
+right. With the floor, ``ok(tol)`` asks for relative agreement ``tol`` where
+the gradient is at least ``floor`` and absolute agreement ``tol * floor``
+(``1e-9`` for the default ``tol=1e-6``) below it. Use float64: in float32
+finite differences are accurate to only about ``1e-3``.
 """
 import numpy as np
 
+from .cell import Cell
+from .checks import as_float_array, check_number, check_sequence, check_size, describe
 from .unroll import Stack, backward, forward
 
 __all__ = ["gradcheck", "gradcheck_function", "numerical_gradient", "GradcheckResult"]
+
+FLOOR = 1e-3
+"""float: default absolute floor of the error measure (see the module docstring)."""
 
 
 class GradcheckResult:
     """Outcome of a gradient check.
 
+    The error of an array with analytic gradient ``a`` and finite-difference
+    gradient ``n`` is ``max|a - n| / max(max|a|, max|n|, floor)``: relative
+    where the gradient is at least ``floor``, absolute (divided by ``floor``)
+    below it, so that the rounding noise of finite differences (about
+    ``1e-10``) cannot make a tiny correct gradient look wrong.
+
+    Parameters
+    ----------
+    analytic, numeric : dict
+        name -> gradient array.
+    floor : float, optional
+        Absolute floor of the error measure (default ``FLOOR = 1e-3``).
+
     Attributes
     ----------
     errors : dict
-        name -> relative error (see the module docstring) for every
-        parameter, for ``"x"`` and for the initial state (``"h0"``, ``"c0"``;
-        ``"<layer>.h0"`` for a Stack).
+        name -> error (relative, with the absolute floor; see the module
+        docstring) for every parameter, for ``"x"`` and for the initial
+        state (``"h0"``, ``"c0"``; ``"<layer>.h0"`` for a Stack).
     analytic : dict
         name -> analytic gradient.
     numeric : dict
         name -> finite-difference gradient.
     """
 
-    def __init__(self, analytic, numeric):
-        self.analytic, self.numeric = analytic, numeric
-        self.errors = {k: _relative_error(analytic[k], numeric[k]) for k in numeric}
+    def __init__(self, analytic, numeric, floor=FLOOR):
+        self.analytic, self.numeric, self.floor = analytic, numeric, floor
+        self.errors = {k: relative_error(analytic[k], numeric[k], floor) for k in numeric}
 
     @property
     def max_error(self):
-        """float: the largest relative error over all arrays."""
+        """float: the largest error over all arrays."""
         return max(self.errors.values())
 
     def ok(self, tol=1e-6):
-        """True when every relative error is at most ``tol``.
+        """True when every error is at most ``tol``.
 
         Parameters
         ----------
@@ -65,17 +91,33 @@ class GradcheckResult:
 
     def __str__(self):
         w = max(map(len, self.errors))
-        rows = [f"{'array':<{w}}  relative error"]
+        rows = [f"{'array':<{w}}  error (relative, floor {self.floor:g})"]
         rows += [f"{k:<{w}}  {e:.3e}" for k, e in self.errors.items()]
         return "\n".join(rows)
 
     __repr__ = __str__
 
 
-def _relative_error(a, n):
+def relative_error(a, n, floor=FLOOR):
+    """``max|a - n| / max(max|a|, max|n|, floor)``: the error measure of this module.
+
+    Parameters
+    ----------
+    a, n : ndarray
+        Two gradients of the same shape (analytic and numeric).
+    floor : float, optional
+        Absolute floor (default ``FLOOR``); 0 gives the purely relative error.
+
+    Returns
+    -------
+    float
+        The error; 0 when both arrays are all-zero.
+    """
     a, n = np.asarray(a, np.float64), np.asarray(n, np.float64)
-    scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(n), initial=0.0))
-    return 0.0 if scale == 0 else float(np.max(np.abs(a - n)) / scale)
+    if a.shape != n.shape:
+        raise ValueError(f"cannot compare gradients of shapes {a.shape} and {n.shape}")
+    scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(n), initial=0.0), floor)
+    return 0.0 if scale == 0 else float(np.max(np.abs(a - n), initial=0.0) / scale)
 
 
 def numerical_gradient(f, arrays, eps=1e-6):
@@ -96,6 +138,7 @@ def numerical_gradient(f, arrays, eps=1e-6):
     dict
         name -> gradient array of the same shape.
     """
+    eps = check_number(eps, "eps", low=0.0, low_open=True)
     grads = {}
     for name, a in arrays.items():
         g = np.zeros(a.shape, np.float64)
@@ -114,7 +157,7 @@ def numerical_gradient(f, arrays, eps=1e-6):
     return grads
 
 
-def gradcheck_function(loss_fn, params, grads, eps=1e-6):
+def gradcheck_function(loss_fn, params, grads, eps=1e-6, floor=FLOOR):
     """Check analytic gradients of any scalar function of a params dict.
 
     Parameters
@@ -128,11 +171,13 @@ def gradcheck_function(loss_fn, params, grads, eps=1e-6):
         name -> analytic gradient, same keys and shapes as ``params``.
     eps : float, optional
         Step size (default 1e-6).
+    floor : float, optional
+        Absolute floor of the error measure (default ``FLOOR = 1e-3``).
 
     Returns
     -------
     GradcheckResult
-        Relative error per array.
+        Error per array.
 
     Examples
     --------
@@ -145,7 +190,7 @@ def gradcheck_function(loss_fn, params, grads, eps=1e-6):
     True
     """
     numeric = numerical_gradient(lambda: float(loss_fn()), params, eps)
-    return GradcheckResult({k: grads[k] for k in numeric}, numeric)
+    return GradcheckResult({k: grads[k] for k in numeric}, numeric, floor)
 
 
 def _state_arrays(cell, state):
@@ -177,7 +222,7 @@ def _random_like(state, rng):
     return rng.normal(size=state.shape)
 
 
-def gradcheck(cell, x=None, state=None, *, T=3, B=2, seed=0, eps=1e-6):
+def gradcheck(cell, x=None, state=None, *, T=3, B=2, seed=0, eps=1e-6, floor=FLOOR):
     """Compare :func:`lstm_ref.backward` with central finite differences.
 
     The loss is ``sum(R * outputs) + sum(S * final_state)`` with fixed random
@@ -198,12 +243,14 @@ def gradcheck(cell, x=None, state=None, *, T=3, B=2, seed=0, eps=1e-6):
         Seed of the random input, state and projections.
     eps : float, optional
         Finite-difference step (default 1e-6).
+    floor : float, optional
+        Absolute floor of the error measure (default ``FLOOR = 1e-3``).
 
     Returns
     -------
     GradcheckResult
         ``.errors`` maps each parameter, ``"x"``, ``"h0"`` (and ``"c0"``) to
-        its relative error; ``.ok(tol)`` and ``print(result)`` summarise.
+        its error; ``.ok(tol)`` and ``print(result)`` summarise.
 
     Examples
     --------
@@ -214,8 +261,13 @@ def gradcheck(cell, x=None, state=None, *, T=3, B=2, seed=0, eps=1e-6):
     """
     if isinstance(cell, (list, tuple)):
         cell = Stack(cell)
+    if not isinstance(cell, (Cell, Stack)):
+        raise TypeError("cell must be an lstm_ref cell, a Stack or a list of cells, "
+                        f"got {describe(cell)}")
+    T, B = check_size(T, "T"), check_size(B, "B")
     rng = np.random.default_rng(seed)
-    x = rng.normal(size=(T, B, cell.input_size)) if x is None else np.array(x, dtype=np.float64)
+    x = (rng.normal(size=(T, B, cell.input_size)) if x is None
+         else np.array(check_sequence(x, cell.input_size, np.float64)))
     B = x.shape[1]
     state = _random_state(cell, B, rng) if state is None else state
     state = _copy_state(state)
@@ -229,15 +281,15 @@ def gradcheck(cell, x=None, state=None, *, T=3, B=2, seed=0, eps=1e-6):
 
     arrays = dict(cell.params(), x=x, **_state_arrays(cell, state))
     analytic = dict(grads, x=dx, **_state_arrays(cell, d_state0))
-    return GradcheckResult(analytic, numerical_gradient(loss, arrays, eps))
+    return GradcheckResult(analytic, numerical_gradient(loss, arrays, eps), floor)
 
 
 def _copy_state(state):
     if isinstance(state, list):
         return [_copy_state(s) for s in state]
     if isinstance(state, tuple):
-        return tuple(np.array(s, dtype=np.float64) for s in state)
-    return np.array(state, dtype=np.float64)
+        return tuple(_copy_state(s) for s in state)
+    return np.array(as_float_array(state, "state", np.float64))    # a writeable copy
 
 
 def _state_dot(a, b):

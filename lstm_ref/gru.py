@@ -16,6 +16,7 @@ import numpy as np
 
 from .activations import sigmoid
 from .cell import Cell, split
+from .checks import check_bool
 
 __all__ = ["GRU"]
 
@@ -64,33 +65,36 @@ class GRU(Cell):
 
     def __init__(self, input_size, hidden_size, *, reset_after=True, seed=None,
                  dtype=np.float64):
-        self.reset_after = bool(reset_after)
+        self.reset_after = check_bool(reset_after, "reset_after")
         super().__init__(input_size, hidden_size, seed=seed, dtype=dtype)
 
     def __repr__(self):
         return super().__repr__()[:-1] + f", reset_after={self.reset_after})"
 
-    def step(self, xz, state):
+    def step(self, xz, state, p=None):
         """Forward step; see :meth:`Cell.step`. Caches ``(h, r, z, n, hn)``."""
+        p = self.params() if p is None else p
+        W, b = p["weight_hh"], p["bias_hh"]
         h = state[0]
         H = self.hidden_size
         if self.reset_after:
-            hz = h @ self.weight_hh.T + self.bias_hh
+            hz = h @ W.T + b
             hn = hz[:, 2 * H:].copy()                # W_hn h + b_hn
         else:
-            hz = h @ self.weight_hh[:2 * H].T + self.bias_hh[:2 * H]
+            hz = h @ W[:2 * H].T + b[:2 * H]
         rz = sigmoid(xz[:, :2 * H] + hz[:, :2 * H])
         r, z = rz[:, :H], rz[:, H:]
         if not self.reset_after:
-            hn = (r * h) @ self.weight_hh[2 * H:].T + self.bias_hh[2 * H:]
+            hn = (r * h) @ W[2 * H:].T + b[2 * H:]
             n = np.tanh(xz[:, 2 * H:] + hn)
         else:
             n = np.tanh(xz[:, 2 * H:] + r * hn)
         h_new = n + z * (h - n)
         return (h_new,), (h, rz, n, hn)
 
-    def step_backward(self, d_state, cache, grads):
+    def step_backward(self, d_state, cache, grads, p=None):
         """Backward step; see :meth:`Cell.step_backward`."""
+        W = (self.params() if p is None else p)["weight_hh"]
         dh = d_state[0]
         h, rz, n, hn = cache
         H = self.hidden_size
@@ -103,12 +107,12 @@ class GRU(Cell):
             np.multiply(da_n * hn, r * (1.0 - r), out=da_r)
             dhz = dxz.copy()
             dhz[:, 2 * H:] *= r
-            dh_prev = dh * z + dhz @ self.weight_hh
+            dh_prev = dh * z + dhz @ W
         else:
-            d_rh = da_n @ self.weight_hh[2 * H:]        # gradient of r * h
+            d_rh = da_n @ W[2 * H:]                     # gradient of r * h
             np.multiply(d_rh * h, r * (1.0 - r), out=da_r)
             dhz = dxz
-            dh_prev = dh * z + d_rh * r + dxz[:, :2 * H] @ self.weight_hh[:2 * H]
+            dh_prev = dh * z + d_rh * r + dxz[:, :2 * H] @ W[:2 * H]
         return dxz, dhz, (dh_prev,)
 
     def gate_values(self, cache):

@@ -57,11 +57,12 @@ class LSTM(Cell):
     gates = ("i", "f", "g", "o")
     has_cell_state = True
 
-    def step(self, xz, state):
+    def step(self, xz, state, p=None):
         """Forward step; see :meth:`Cell.step`. Caches ``(gates, c, tanh(c'))``."""
+        p = self.params() if p is None else p
         h, c = state
         H = self.hidden_size
-        a = xz + h @ self.weight_hh.T              # pre-activations, then gates
+        a = xz + h @ p["weight_hh"].T              # pre-activations, then gates
         a[:, :2 * H] = sigmoid(a[:, :2 * H])
         a[:, 2 * H:3 * H] = np.tanh(a[:, 2 * H:3 * H])
         a[:, 3 * H:] = sigmoid(a[:, 3 * H:])
@@ -70,8 +71,9 @@ class LSTM(Cell):
         tc = np.tanh(c_new)
         return (o * tc, c_new), (a, c, tc)
 
-    def step_backward(self, d_state, cache, grads):
+    def step_backward(self, d_state, cache, grads, p=None):
         """Backward step; see :meth:`Cell.step_backward`."""
+        p = self.params() if p is None else p
         dh, dc = d_state
         a, c, tc = cache
         i, f, g, o = split(a, 4)
@@ -82,7 +84,7 @@ class LSTM(Cell):
         np.multiply(dc * c, f * (1.0 - f), out=dz_f)
         np.multiply(dc * i, 1.0 - g * g, out=dz_g)
         np.multiply(dh * tc, o * (1.0 - o), out=dz_o)
-        return dz, dz, (dz @ self.weight_hh, dc * f)
+        return dz, dz, (dz @ p["weight_hh"], dc * f)
 
     def cache_floats_per_step(self, batch_size):
         """Floats per step: ``6*B*H`` (4 gates, ``c_{t-1}``, ``tanh(c_t)``)."""

@@ -11,8 +11,10 @@ The idea: the five-line training loop of the book::
 """
 import numpy as np
 
-from .output import softmax_cross_entropy
-from .unroll import backward, forward
+from .cell import Cell
+from .checks import check_no_shared_arrays, describe
+from .output import Linear, softmax_cross_entropy
+from .unroll import Stack, backward, forward
 
 __all__ = ["SequenceModel"]
 
@@ -39,13 +41,21 @@ class SequenceModel:
     """
 
     def __init__(self, cell, head):
-        from .unroll import Stack
         if isinstance(cell, (list, tuple)):
             cell = Stack(cell)
+        if not isinstance(cell, (Cell, Stack)):
+            raise TypeError("cell must be an lstm_ref cell, a Stack or a list of cells, "
+                            f"got {describe(cell)}")
+        if not isinstance(head, Linear):
+            raise TypeError(f"head must be an lstm_ref.Linear, got {describe(head)}")
+        if head.dtype != cell.dtype:
+            raise TypeError(f"head has dtype {head.dtype} but the cell has {cell.dtype}; "
+                            "they must match")
         if head.in_features != cell.hidden_size:
             raise ValueError(f"head.in_features ({head.in_features}) must equal the cell's "
                              f"hidden_size ({cell.hidden_size})")
         self.cell, self.head = cell, head
+        check_no_shared_arrays(self.params(), "SequenceModel")
 
     def __repr__(self):
         return f"SequenceModel({self.cell!r}, {self.head!r})"
@@ -110,6 +120,9 @@ class SequenceModel:
         dx : ndarray
             ``(T, B, D)``.
         """
+        if not isinstance(cache, tuple) or len(cache) != 3:
+            raise TypeError("cache must be the tuple (cell_cache, head_cache, final_state) "
+                            f"that SequenceModel.forward returned, got {describe(cache)}")
         cell_cache, head_cache, _ = cache
         head_grads, dh = self.head.backward(head_cache, d_logits)
         cell_grads, dx, _ = backward(self.cell, cell_cache, dh)

@@ -64,11 +64,13 @@ class NoForgetLSTM(Cell):
     gates = ("i", "g", "o")
     has_cell_state = True
 
-    def step(self, xz, state):
-        """Forward step; see :meth:`Cell.step`. Caches ``(gates, tanh(c'))``."""
+    def step(self, xz, state, p=None):
+        """Forward step; see :meth:`Cell.step`. Caches ``(gates, tanh(c'))``: backward
+        never needs ``c`` itself, since ``dc_{t-1} = dc_t`` does not involve it."""
+        p = self.params() if p is None else p
         h, c = state
         H = self.hidden_size
-        a = xz + h @ self.weight_hh.T
+        a = xz + h @ p["weight_hh"].T
         a[:, :H] = sigmoid(a[:, :H])
         a[:, H:2 * H] = np.tanh(a[:, H:2 * H])
         a[:, 2 * H:] = sigmoid(a[:, 2 * H:])
@@ -77,8 +79,9 @@ class NoForgetLSTM(Cell):
         tc = np.tanh(c_new)
         return (o * tc, c_new), (a, tc)
 
-    def step_backward(self, d_state, cache, grads):
+    def step_backward(self, d_state, cache, grads, p=None):
         """Backward step; see :meth:`Cell.step_backward`."""
+        p = self.params() if p is None else p
         dh, dc = d_state
         a, tc = cache
         i, g, o = split(a, 3)
@@ -88,7 +91,7 @@ class NoForgetLSTM(Cell):
         np.multiply(dc * g, i * (1.0 - i), out=dz_i)
         np.multiply(dc * i, 1.0 - g * g, out=dz_g)
         np.multiply(dh * tc, o * (1.0 - o), out=dz_o)
-        return dz, dz, (dz @ self.weight_hh, dc)
+        return dz, dz, (dz @ p["weight_hh"], dc)
 
     def cache_floats_per_step(self, batch_size):
         """Floats per step: ``4*B*H`` (3 gates and ``tanh(c_t)``)."""

@@ -3,29 +3,65 @@
 The idea: parameters are a dict ``name -> ndarray`` of the model's *live*
 arrays, so ``step`` updates them in place and the model sees the change. The
 update rules follow ``torch.optim`` exactly (no weight decay).
+
+Nothing here can poison the parameters silently. Hyper-parameters must be
+finite real numbers in their range; every gradient must be a finite array of
+the parameter's shape; and a step is computed in full before anything is
+written. If a gradient is NaN or infinite, or the update would overflow, the
+step raises ``ValueError`` naming the array and leaves the parameters and the
+optimiser's state (momentum, moments, step count) exactly as they were.
 """
 import numpy as np
+
+from .checks import check_no_shared_arrays, check_number, describe
 
 __all__ = ["SGD", "Adam", "clip_grad_norm", "global_norm"]
 
 
-def _check_grads(params, grads):
-    if set(grads) != set(params):
-        missing, extra = sorted(set(params) - set(grads)), sorted(set(grads) - set(params))
-        raise ValueError(f"grads must have the keys of params; missing {missing}, extra {extra}")
-    for k, p in params.items():
-        if np.shape(grads[k]) != p.shape:
-            raise ValueError(f"grads[{k!r}] must have shape {p.shape}, got {np.shape(grads[k])}")
-
-
 def _check_params(params):
     if not isinstance(params, dict) or not params:
-        raise TypeError(f"params must be a non-empty dict name -> ndarray, got {type(params).__name__}")
+        raise TypeError(f"params must be a non-empty dict name -> ndarray, got {describe(params)}")
     for k, p in params.items():
         if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
             raise TypeError(f"params[{k!r}] must be a floating ndarray (updated in place), "
-                            f"got {type(p).__name__}")
+                            f"got {describe(p)}")
+        if not p.flags.writeable:
+            raise ValueError(f"params[{k!r}] is read-only; the optimiser updates it in place")
+    check_no_shared_arrays(params, "params")
     return params
+
+
+def _check_grads(grads, names, shapes=None):
+    """Validate a gradient dict: keys, float arrays, shapes, finiteness."""
+    if not isinstance(grads, dict):
+        raise TypeError(f"grads must be a dict name -> ndarray, got {describe(grads)}")
+    if shapes is not None and set(grads) != set(names):
+        missing = sorted(set(names) - set(grads), key=str)
+        extra = sorted(set(grads) - set(names), key=str)
+        raise ValueError(f"grads must have the keys of params; missing {missing}, extra {extra}")
+    for k in names:
+        g = grads[k]
+        if not isinstance(g, np.ndarray) or not np.issubdtype(g.dtype, np.floating):
+            raise TypeError(f"grads[{k!r}] must be a floating ndarray, got {describe(g)}")
+        if shapes is not None and g.shape != shapes[k]:
+            raise ValueError(f"grads[{k!r}] must have shape {shapes[k]}, got {g.shape}")
+        if not np.all(np.isfinite(g)):
+            bad = int(g.size - np.count_nonzero(np.isfinite(g)))
+            raise ValueError(f"grads[{k!r}] has {bad} NaN/inf entries; the step is refused and "
+                             "the parameters are left unchanged")
+
+
+def _commit(params, new, state_updates):
+    """Check every new value is finite, then write them all (or nothing)."""
+    for k, v in new.items():
+        if not np.all(np.isfinite(v)):
+            raise ValueError(f"the update of params[{k!r}] is not finite (it overflows, or is "
+                             "0/0 with eps=0); the step is refused and the parameters are left "
+                             "unchanged")
+    for k, v in new.items():
+        params[k][...] = v
+    for store, k, v in state_updates:
+        store[k] = v
 
 
 class SGD:
@@ -37,35 +73,53 @@ class SGD:
     Parameters
     ----------
     params : dict
-        name -> ndarray, updated in place.
+        name -> ndarray, updated in place; no array may appear twice.
     lr : float
-        Learning rate.
+        Learning rate, a finite number ``>= 0``.
     momentum : float, optional
-        Momentum factor (default 0).
+        Momentum factor, a finite number ``>= 0`` (default 0).
+
+    Raises
+    ------
+    TypeError
+        For params that are not a dict of float arrays, or hyper-parameters
+        that are not real numbers (a string, a bool, a tuple).
+    ValueError
+        For NaN, infinite or negative hyper-parameters, or an array listed twice.
     """
 
     def __init__(self, params, lr, momentum=0.0):
-        if lr < 0 or momentum < 0:
-            raise ValueError(f"lr and momentum must be >= 0, got lr={lr}, momentum={momentum}")
-        self.params, self.lr, self.momentum = _check_params(params), lr, momentum
+        self.params = _check_params(params)
+        self.lr = check_number(lr, "lr", low=0.0)
+        self.momentum = check_number(momentum, "momentum", low=0.0)
         self.velocity = {}
 
     def step(self, grads):
-        """Apply one update.
+        """Apply one update, or refuse it and change nothing.
 
         Parameters
         ----------
         grads : dict
-            name -> ndarray, same keys and shapes as ``params``.
+            name -> finite float ndarray, same keys and shapes as ``params``.
+
+        Raises
+        ------
+        ValueError
+            For a NaN/inf gradient or an update that overflows; parameters
+            and momentum buffers are then left untouched.
         """
-        _check_grads(self.params, grads)
-        for k, p in self.params.items():
-            g = grads[k]
-            if self.momentum:
-                v = self.velocity.get(k)
-                v = np.array(g, dtype=p.dtype) if v is None else self.momentum * v + g
-                self.velocity[k] = g = v
-            p -= self.lr * g
+        _check_grads(grads, self.params, {k: p.shape for k, p in self.params.items()})
+        new, state = {}, []
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k, p in self.params.items():
+                g = grads[k]
+                if self.momentum:
+                    v = self.velocity.get(k)
+                    v = np.array(g, dtype=p.dtype) if v is None else self.momentum * v + g
+                    state.append((self.velocity, k, v))
+                    g = v
+                new[k] = p - self.lr * g
+        _commit(self.params, new, state)
 
 
 class Adam:
@@ -77,45 +131,78 @@ class Adam:
     Parameters
     ----------
     params : dict
-        name -> ndarray, updated in place.
+        name -> ndarray, updated in place; no array may appear twice.
     lr : float, optional
-        Learning rate (default 1e-3).
+        Learning rate, finite and ``>= 0`` (default 1e-3).
     betas : tuple, optional
-        ``(b1, b2)``, default ``(0.9, 0.999)``.
+        ``(b1, b2)``, each finite in ``[0, 1)``; default ``(0.9, 0.999)``.
     eps : float, optional
-        Default 1e-8.
+        Finite and ``>= 0`` (default 1e-8).
+
+    Raises
+    ------
+    TypeError
+        For params that are not a dict of float arrays, ``betas`` that is not
+        a tuple or list, or hyper-parameters that are not real numbers.
+    ValueError
+        For NaN, infinite or out-of-range hyper-parameters, or not two betas.
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        if lr < 0 or eps < 0 or len(betas) != 2 or not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"need lr >= 0, eps >= 0, two betas in [0, 1); got lr={lr}, "
-                             f"betas={betas}, eps={eps}")
-        self.params, self.lr, self.betas, self.eps = _check_params(params), lr, betas, eps
+        self.params = _check_params(params)
+        self.lr = check_number(lr, "lr", low=0.0)
+        if not isinstance(betas, (tuple, list)):
+            raise TypeError(f"betas must be a pair (b1, b2), got {describe(betas)}")
+        if len(betas) != 2:
+            raise ValueError(f"need two betas (b1, b2), got {describe(betas)}")
+        self.betas = tuple(check_number(b, f"betas[{k}]", low=0.0, high=1.0, high_open=True)
+                           for k, b in enumerate(betas))
+        self.eps = check_number(eps, "eps", low=0.0)
         self.m = {k: np.zeros_like(p) for k, p in params.items()}
         self.v = {k: np.zeros_like(p) for k, p in params.items()}
         self.t = 0
 
     def step(self, grads):
-        """Apply one update.
+        """Apply one update, or refuse it and change nothing.
 
         Parameters
         ----------
         grads : dict
-            name -> ndarray, same keys and shapes as ``params``.
+            name -> finite float ndarray, same keys and shapes as ``params``.
+
+        Raises
+        ------
+        ValueError
+            For a NaN/inf gradient, or one so large that ``g^2`` overflows;
+            parameters, moments and the step count are then left untouched.
         """
-        _check_grads(self.params, grads)
-        self.t += 1
+        _check_grads(grads, self.params, {k: p.shape for k, p in self.params.items()})
+        t = self.t + 1
         b1, b2 = self.betas
-        c1, c2 = 1.0 - b1 ** self.t, 1.0 - b2 ** self.t
-        for k, p in self.params.items():
-            g = grads[k]
-            self.m[k] = m = b1 * self.m[k] + (1.0 - b1) * g
-            self.v[k] = v = b2 * self.v[k] + (1.0 - b2) * g * g
-            p -= (self.lr / c1) * m / (np.sqrt(v) / np.sqrt(c2) + self.eps)
+        c1, c2 = 1.0 - b1 ** t, 1.0 - b2 ** t
+        new, state = {}, []
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k, p in self.params.items():
+                g = grads[k]
+                m = b1 * self.m[k] + (1.0 - b1) * g
+                v = b2 * self.v[k] + (1.0 - b2) * g * g
+                if not np.all(np.isfinite(v)):
+                    raise ValueError(f"grads[{k!r}] is so large that Adam's second moment g^2 "
+                                     "overflows; the step is refused and nothing is changed")
+                state += [(self.m, k, m), (self.v, k, v)]
+                new[k] = p - (self.lr / c1) * m / (np.sqrt(v) / np.sqrt(c2) + self.eps)
+        _commit(self.params, new, state)
+        self.t = t
 
 
 def global_norm(grads):
-    """Euclidean norm of all gradient arrays taken together.
+    """Euclidean norm of all gradient arrays taken together, without overflow.
+
+    Every array is divided by the largest magnitude ``s`` over all of them
+    before squaring, and the result multiplied back:
+    ``s * sqrt(sum((g / s)^2))``. So gradients as large as ``1e200`` (whose
+    squares overflow) or as small as ``1e-200`` (whose squares underflow)
+    give their true norm.
 
     Parameters
     ----------
@@ -125,35 +212,68 @@ def global_norm(grads):
     Returns
     -------
     float
-        ``sqrt(sum of squares of every entry)``.
+        ``sqrt(sum of squares of every entry)``; NaN or inf when an entry is
+        (:func:`clip_grad_norm` raises instead).
     """
-    return float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values())))
+    _check_grad_dict(grads)
+    arrays = [np.asarray(g, np.float64) for g in grads.values()]
+    s = max((float(np.max(np.abs(a), initial=0.0)) for a in arrays), default=0.0)
+    if s == 0.0 or not np.isfinite(s):
+        return s if not np.isnan(s) else float("nan")
+    total = sum(float(np.sum(np.square(a / s))) for a in arrays)
+    return s * float(np.sqrt(total))
+
+
+def _check_grad_dict(grads):
+    if not isinstance(grads, dict):
+        raise TypeError(f"grads must be a dict name -> ndarray, got {describe(grads)}")
+    for k, g in grads.items():
+        if not isinstance(g, np.ndarray) or not np.issubdtype(g.dtype, np.floating):
+            raise TypeError(f"grads[{k!r}] must be a floating ndarray, got {describe(g)}")
 
 
 def clip_grad_norm(grads, max_norm):
     """Rescale all gradients together when their global norm exceeds ``max_norm``.
 
-    Like ``torch.nn.utils.clip_grad_norm_``: with ``N`` the global L2 norm,
-    every array is multiplied by ``max_norm / (N + 1e-6)`` when that factor is
-    below 1 (the ``1e-6`` is PyTorch's guard against division by zero).
+    Like ``torch.nn.utils.clip_grad_norm_(..., error_if_nonfinite=True)``:
+    with ``N`` the global L2 norm (computed without overflow, see
+    :func:`global_norm`), every array is multiplied by
+    ``max_norm / (N + 1e-6)`` when that factor is below 1 (the ``1e-6`` is
+    PyTorch's guard against division by zero). A NaN or infinite gradient
+    makes the norm non-finite: then it raises ``ValueError`` and scales
+    nothing.
 
     Parameters
     ----------
     grads : dict
-        name -> ndarray, scaled in place.
+        name -> writeable float ndarray, scaled in place.
     max_norm : float
-        Largest allowed global norm.
+        Largest allowed global norm, a finite number ``> 0``.
 
     Returns
     -------
     float
         The global norm before clipping.
+
+    Raises
+    ------
+    TypeError
+        When ``grads`` is not a dict of float arrays or ``max_norm`` not a number.
+    ValueError
+        For ``max_norm <= 0``, NaN or inf, or a non-finite gradient norm.
     """
-    if not max_norm > 0:
-        raise ValueError(f"max_norm must be > 0, got {max_norm}")
+    max_norm = check_number(max_norm, "max_norm", low=0.0, low_open=True)
+    _check_grad_dict(grads)
     norm = global_norm(grads)
+    if not np.isfinite(norm):
+        bad = [k for k, g in grads.items() if not np.all(np.isfinite(g))]
+        raise ValueError(f"the gradient norm is {norm}: NaN/inf entries in {bad}; nothing "
+                         "was scaled")
     coef = max_norm / (norm + 1e-6)
     if coef < 1.0:
+        for k, g in grads.items():
+            if not g.flags.writeable:
+                raise ValueError(f"grads[{k!r}] is read-only; clip_grad_norm scales in place")
         for g in grads.values():
             g *= coef
     return norm

@@ -14,9 +14,19 @@ Backward::
 import numpy as np
 
 from .activations import log_softmax, softmax
-from .checks import as_float_array, check_finite, check_shape
+from .checks import (as_float_array, check_dtype, check_finite, check_shape, check_size,
+                     checked_params, describe, frozen_copy, store_param)
 
 __all__ = ["Linear", "softmax_cross_entropy"]
+
+
+class _LinearCache:
+    """What :meth:`Linear.forward` keeps: the layer, a copy of ``h`` and of the weight."""
+
+    __slots__ = ("layer", "h", "weight")
+
+    def __init__(self, layer, h, weight):
+        self.layer, self.h, self.weight = layer, h, weight
 
 
 class Linear:
@@ -40,16 +50,21 @@ class Linear:
         ``(K, H)``.
     bias : ndarray
         ``(K,)``.
+
+    Notes
+    -----
+    Like the cells, :meth:`forward` validates the parameters (shape, dtype,
+    finiteness) and keeps a copy of the input and of the weight, so an
+    in-place change of either before :meth:`backward` cannot change the
+    gradients. Non-finite inputs or gradients, and a product that overflows,
+    raise ``ValueError``.
     """
 
     def __init__(self, in_features, out_features, *, seed=None, dtype=np.float64):
-        for name, v in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
-        dtype = np.dtype(dtype)
-        if dtype not in (np.float64, np.float32):
-            raise TypeError(f"dtype must be float64 or float32, got {dtype}")
-        self.in_features, self.out_features, self.dtype = int(in_features), int(out_features), dtype
+        in_features = check_size(in_features, "in_features")
+        out_features = check_size(out_features, "out_features")
+        dtype = check_dtype(dtype)
+        self.in_features, self.out_features, self.dtype = in_features, out_features, dtype
         rng = np.random.default_rng(seed)
         k = 1.0 / np.sqrt(in_features)
         self.weight = rng.uniform(-k, k, (out_features, in_features)).astype(dtype)
@@ -85,19 +100,28 @@ class Linear:
         ----------
         d : dict
             ``{"weight": (K, H), "bias": (K,)}``. Missing, unexpected,
-            mis-shaped or non-finite arrays raise ``ValueError``.
+            mis-shaped or non-finite arrays raise ``ValueError``; nothing is
+            changed unless both arrays are valid.
         """
+        if not isinstance(d, dict):
+            raise TypeError(f"state_dict must be a dict of arrays, got {describe(d)}")
         extra = sorted((k for k in d if k not in ("weight", "bias")), key=str)
         if extra:
             raise ValueError(f"state_dict for Linear has unexpected keys {extra}; "
                              "expected keys ['weight', 'bias']")
-        for name, a in self.params().items():
+        new = {}
+        for name, shape in self._shapes().items():
             if name not in d:
                 raise ValueError(f"state_dict for Linear is missing {name!r}; got keys {sorted(d)}")
             v = as_float_array(d[name], f"state_dict[{name!r}]", self.dtype)
-            check_shape(v, a.shape, f"state_dict[{name!r}]")
+            check_shape(v, shape, f"state_dict[{name!r}]")
             check_finite(v, f"state_dict[{name!r}]")
-            a[...] = v
+            new[name] = v
+        for name, v in new.items():
+            store_param(self, name, v)
+
+    def _shapes(self):
+        return {"weight": (self.out_features, self.in_features), "bias": (self.out_features,)}
 
     @classmethod
     def from_state_dict(cls, d):
@@ -113,6 +137,8 @@ class Linear:
         Linear
             New layer holding copies.
         """
+        if not isinstance(d, dict):
+            raise TypeError(f"state_dict must be a dict of arrays, got {describe(d)}")
         if "weight" not in d:
             raise ValueError(f"state_dict for Linear is missing 'weight'; got keys {sorted(d)}")
         w = as_float_array(d["weight"], "state_dict['weight']")
@@ -134,40 +160,71 @@ class Linear:
         -------
         y : ndarray
             ``(..., K)``.
-        cache : ndarray
-            The input ``h`` (all the backward pass needs).
+        cache : object
+            What :meth:`backward` needs: copies of ``h`` and of ``weight``.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For a wrong input or parameter (type, dtype, shape, an empty
+            batch, NaN or inf), or when ``h W^T + b`` overflows.
         """
+        p = checked_params(self, self._shapes(), self.dtype)
         h = as_float_array(h, "h", self.dtype)
         if h.ndim < 1 or h.shape[-1] != self.in_features:
             raise ValueError(f"Linear input must have shape (..., {self.in_features}), "
                              f"got {tuple(h.shape)}")
-        return h @ self.weight.T + self.bias, h
+        if h.size == 0:
+            raise ValueError(f"Linear input must not be empty, got shape {tuple(h.shape)}")
+        check_finite(h, "Linear input h")
+        h = frozen_copy(h)
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = h @ p["weight"].T + p["bias"]
+        _check_no_overflow(y, "Linear.forward: h W^T + b")
+        return y, _LinearCache(self, h, p["weight"])
 
     def backward(self, cache, dy):
         """Gradients of the layer.
 
         Parameters
         ----------
-        cache : ndarray
-            The input ``h`` returned as cache by :meth:`forward`.
+        cache : object
+            The cache :meth:`forward` of this layer returned.
         dy : ndarray
             Gradient w.r.t. the output, ``(..., K)``.
 
         Returns
         -------
         grads : dict
-            ``{"weight": (K, H), "bias": (K,)}``.
+            ``{"weight": (K, H), "bias": (K,)}``, at the weight
+            :meth:`forward` used.
         dh : ndarray
             Gradient w.r.t. the input, ``(..., H)``.
         """
-        h = cache
+        want = f"cache must be what forward() of this layer ({self!r}) returned"
+        if not isinstance(cache, _LinearCache):
+            raise TypeError(f"{want}, got {describe(cache)}")
+        if cache.layer is not self:
+            raise ValueError(f"{want}, got the cache of another Linear layer, {cache.layer!r}")
+        h = cache.h
         dy = as_float_array(dy, "dy", self.dtype)
         if dy.shape != h.shape[:-1] + (self.out_features,):
             raise ValueError(f"dy must have shape {h.shape[:-1] + (self.out_features,)}, "
                              f"got {tuple(dy.shape)}")
+        check_finite(dy, "dy")
         dy2, h2 = dy.reshape(-1, self.out_features), h.reshape(-1, self.in_features)
-        grads = {"weight": dy2.T @ h2, "bias": dy2.sum(axis=0)}
-        return grads, dy @ self.weight
+        with np.errstate(over="ignore", invalid="ignore"):
+            grads = {"weight": dy2.T @ h2, "bias": dy2.sum(axis=0)}
+            dh = dy @ cache.weight
+        for name, g in (*grads.items(), ("dh", dh)):
+            _check_no_overflow(g, f"Linear.backward: {name}")
+        return grads, dh
+
+
+def _check_no_overflow(a, what):
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{what} overflows {a.dtype} (finite inputs, non-finite result); "
+                         "the inputs or weights are too large")
 
 
 def softmax_cross_entropy(logits, targets, ignore_index=-100):
@@ -196,6 +253,8 @@ def softmax_cross_entropy(logits, targets, ignore_index=-100):
         ignored positions; same shape as ``logits``.
     """
     logits = as_float_array(logits, "logits")
+    if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"ignore_index must be an int, got {describe(ignore_index)}")
     if logits.ndim not in (2, 3) or 0 in logits.shape:
         raise ValueError(f"logits must have shape (T, B, K) or (B, K) with every size >= 1, "
                          f"got {tuple(logits.shape)}")

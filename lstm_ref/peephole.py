@@ -60,40 +60,44 @@ class PeepholeLSTM(Cell):
     has_cell_state = True
     vectors = ("weight_ci", "weight_cf", "weight_co")
 
-    def step(self, xz, state):
-        """Forward step; see :meth:`Cell.step`. Caches ``(gates, c, c', tanh(c'))``."""
+    def step(self, xz, state, p=None):
+        """Forward step; see :meth:`Cell.step`. Caches ``(gates, c, tanh(c'))``, like
+        :class:`LSTM`; backward recomputes ``c' = f c + i g`` (bit for bit) rather
+        than keeping a second copy of every cell state."""
+        p = self.params() if p is None else p
         h, c = state
         H = self.hidden_size
-        a = xz + h @ self.weight_hh.T
-        a[:, :H] += self.weight_ci * c
-        a[:, H:2 * H] += self.weight_cf * c
+        a = xz + h @ p["weight_hh"].T
+        a[:, :H] += p["weight_ci"] * c
+        a[:, H:2 * H] += p["weight_cf"] * c
         a[:, :2 * H] = sigmoid(a[:, :2 * H])
         a[:, 2 * H:3 * H] = np.tanh(a[:, 2 * H:3 * H])
         i, f, g, o = split(a, 4)
         c_new = f * c + i * g
-        o[...] = sigmoid(o + self.weight_co * c_new)
+        o[...] = sigmoid(o + p["weight_co"] * c_new)
         tc = np.tanh(c_new)
-        return (o * tc, c_new), (a, c, c_new, tc)
+        return (o * tc, c_new), (a, c, tc)
 
-    def step_backward(self, d_state, cache, grads):
+    def step_backward(self, d_state, cache, grads, p=None):
         """Backward step; see :meth:`Cell.step_backward`."""
+        p = self.params() if p is None else p
         dh, dc = d_state
-        a, c, c_new, tc = cache
+        a, c, tc = cache
         i, f, g, o = split(a, 4)
+        c_new = f * c + i * g                      # the same operations as in step
         dz = np.empty_like(a)
         dz_i, dz_f, dz_g, dz_o = split(dz, 4)
         np.multiply(dh * tc, o * (1.0 - o), out=dz_o)
-        dc = dc + dh * o * (1.0 - tc * tc) + dz_o * self.weight_co
+        dc = dc + dh * o * (1.0 - tc * tc) + dz_o * p["weight_co"]
         np.multiply(dc * g, i * (1.0 - i), out=dz_i)
         np.multiply(dc * c, f * (1.0 - f), out=dz_f)
         np.multiply(dc * i, 1.0 - g * g, out=dz_g)
         grads["weight_ci"] += np.einsum("bh,bh->h", dz_i, c)
         grads["weight_cf"] += np.einsum("bh,bh->h", dz_f, c)
         grads["weight_co"] += np.einsum("bh,bh->h", dz_o, c_new)
-        dc_prev = dc * f + dz_i * self.weight_ci + dz_f * self.weight_cf
-        return dz, dz, (dz @ self.weight_hh, dc_prev)
+        dc_prev = dc * f + dz_i * p["weight_ci"] + dz_f * p["weight_cf"]
+        return dz, dz, (dz @ p["weight_hh"], dc_prev)
 
     def cache_floats_per_step(self, batch_size):
-        """Floats per step: ``6*B*H`` (4 gates, ``c_t``, ``tanh(c_t)``; the cached
-        ``c_{t-1}`` is the previous step's ``c_t``)."""
+        """Floats per step: ``6*B*H`` (4 gates, ``c_{t-1}``, ``tanh(c_t)``)."""
         return 6 * batch_size * self.hidden_size

@@ -55,23 +55,25 @@ class RNN(Cell):
     def __repr__(self):
         return super().__repr__()[:-1] + f", nonlinearity={self.nonlinearity!r})"
 
-    def step(self, xz, state):
+    def step(self, xz, state, p=None):
         """Forward step ``h' = act(xz + h W_hh^T)``; see :meth:`Cell.step`."""
-        z = xz + state[0] @ self.weight_hh.T
+        p = self.params() if p is None else p
+        z = xz + state[0] @ p["weight_hh"].T
         h = np.tanh(z) if self.nonlinearity == "tanh" else relu(z)
         return (h,), h
 
-    def step_backward(self, d_state, cache, grads):
+    def step_backward(self, d_state, cache, grads, p=None):
         """Backward step; see :meth:`Cell.step_backward`."""
+        p = self.params() if p is None else p
         h = cache
         act_grad = tanh_grad if self.nonlinearity == "tanh" else relu_grad
         dz = d_state[0] * act_grad(h)
-        return dz, dz, (dz @ self.weight_hh,)
+        return dz, dz, (dz @ p["weight_hh"],)
 
     def gate_values(self, cache):
         """The only "gate" of an Elman cell is its new state: ``{"h": (B, H)}``."""
         return {"h": cache}
 
     def cache_floats_per_step(self, batch_size):
-        """Floats per step: ``B*H`` (the new ``h``, shared with the outputs)."""
+        """Floats per step: ``B*H`` (the new ``h``; the outputs array holds its own copy)."""
         return batch_size * self.hidden_size

@@ -15,13 +15,21 @@ reports
 * optionally the reader's own hand-derived backward step, block by block
   against lstm_ref's.
 
-A wrong sign in the forget gate shows up as mismatches in the rows of ``f``
-only, which points straight at the faulty line.
+Where a bug shows up: a wrong forget gate (a sign, or tanh for sigmoid) makes
+the *forward* gate row ``f`` the only gate that disagrees, which points
+straight at the faulty line. The gradient rows are less selective: ``f``
+feeds ``c'``, and ``c'`` feeds ``h'`` through ``o`` and ``tanh``, so the
+gradients of several gate blocks (and of ``x`` and the state) change
+together. Read the gate rows first; the gradient rows confirm that something
+downstream is wrong. Gradients are compared with the error measure of
+:func:`lstm_ref.gradcheck` (relative, with an absolute floor), so a tiny
+gradient block does not raise a false alarm.
 """
 import numpy as np
 
 from .cell import Cell
-from .gradcheck import numerical_gradient
+from .checks import check_size, describe
+from .gradcheck import FLOOR, numerical_gradient, relative_error
 from .unroll import backward, forward
 
 __all__ = ["check_step", "StepReport"]
@@ -35,7 +43,8 @@ class StepReport:
     rows : list
         ``(what, error, ok)`` tuples: ``what`` names an output, gate or
         gradient block, ``error`` is its max abs difference (forward) or
-        relative error (gradients).
+        relative error with an absolute floor (gradients; see
+        :func:`lstm_ref.gradcheck`).
     ok : bool
         True when every row passed.
     """
@@ -83,17 +92,15 @@ def _split_user_output(out, cell):
     gates = None
     if isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], dict):
         out, gates = out
-    parts = tuple(out) if cell.has_cell_state else (out,)
     expect = 2 if cell.has_cell_state else 1
+    if cell.has_cell_state and not isinstance(out, (tuple, list)):
+        raise TypeError(f"step_fn must return (h, c) (optionally with a dict of gates), "
+                        f"got {describe(out)}")
+    parts = tuple(out) if cell.has_cell_state else (out,)
     if len(parts) != expect:
         raise ValueError(f"step_fn must return {'(h, c)' if expect == 2 else 'h'} "
                          f"(optionally with a dict of gates), got {len(parts)} arrays")
     return tuple(np.asarray(p, np.float64) for p in parts), gates
-
-
-def _rel(a, n):
-    scale = max(np.max(np.abs(a)), np.max(np.abs(n)))
-    return 0.0 if scale == 0 else float(np.max(np.abs(a - n)) / scale)
 
 
 def check_step(step_fn, cell="LSTM", *, backward_fn=None, input_size=3, hidden_size=4, batch_size=2, seed=0,
@@ -128,7 +135,8 @@ def check_step(step_fn, cell="LSTM", *, backward_fn=None, input_size=3, hidden_s
     atol : float, optional
         Forward tolerance on the max abs difference (default 1e-8).
     rtol : float, optional
-        Gradient tolerance on the relative error (default 1e-6).
+        Gradient tolerance on the error, relative with the absolute floor
+        of :func:`lstm_ref.gradcheck` (default 1e-6).
     eps : float, optional
         Finite-difference step for differentiating ``step_fn``.
     **cell_kwargs
@@ -159,6 +167,13 @@ def check_step(step_fn, cell="LSTM", *, backward_fn=None, input_size=3, hidden_s
     True
     >>> print(report)  # doctest: +SKIP
     """
+    if not callable(step_fn):
+        raise TypeError(f"step_fn must be a function, got {describe(step_fn)}")
+    if backward_fn is not None and not callable(backward_fn):
+        raise TypeError(f"backward_fn must be a function or None, got {describe(backward_fn)}")
+    input_size = check_size(input_size, "input_size")
+    hidden_size = check_size(hidden_size, "hidden_size")
+    batch_size = check_size(batch_size, "batch_size")
     cell = _make_cell(cell, input_size, hidden_size, seed, cell_kwargs)
     rng = np.random.default_rng(seed)
     B, D, H = batch_size, cell.input_size, cell.hidden_size
@@ -200,7 +215,11 @@ def _forward_rows(cell, ref_state, user_state, ref_gates, user_gates, atol):
     for name, g in (user_gates or {}).items():
         if name not in ref_gates:
             raise ValueError(f"unknown gate {name!r}; {type(cell).__name__} has {list(ref_gates)}")
-        err = float(np.max(np.abs(ref_gates[name] - np.asarray(g))))
+        g = np.asarray(g, np.float64)
+        if g.shape != ref_gates[name].shape:
+            raise ValueError(f"step_fn returned gate {name!r} of shape {g.shape}, expected "
+                             f"{ref_gates[name].shape} (B, H); it is not broadcast")
+        err = float(np.max(np.abs(ref_gates[name] - g)))
         rows.append((name, err, err <= atol))
     return rows
 
@@ -243,9 +262,9 @@ def _compare_blocks(cell, ref, other, prefix, rtol):
             raise ValueError(f"gradient {name!r} has shape {n.shape}, expected {a.shape}")
         if name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
             for k, gate in enumerate(cell.gates):
-                err = _rel(a[k * H:(k + 1) * H], n[k * H:(k + 1) * H])
+                err = relative_error(a[k * H:(k + 1) * H], n[k * H:(k + 1) * H], FLOOR)
                 rows.append((f"{prefix}{name}[{gate}]", err, err <= rtol))
         else:
-            err = _rel(a, n)
+            err = relative_error(a, n, FLOOR)
             rows.append((f"{prefix}{name}", err, err <= rtol))
     return rows

@@ -12,50 +12,57 @@ The idea: this is the only place with a time loop. A cell contributes its
 :class:`Stack` chains cells into layers (like ``nn.LSTM(num_layers=L)``);
 :func:`forward` and :func:`backward` accept a cell, a :class:`Stack`, or a list
 of cells (turned into a :class:`Stack`).
+
+What the cache holds cannot change behind its back: :func:`forward` copies
+the caller's ``x`` and initial state, takes validated read-only copies of the
+parameters (:meth:`lstm_ref.Cell.checked_params`), and makes everything it keeps
+read-only. So an in-place edit of ``x``, of the state, or of a weight (an
+optimiser step, ``load_state_dict``) between :func:`forward` and
+:func:`backward` cannot change the gradients: :func:`backward` always returns
+the gradients of the function :func:`forward` computed, at the weights it used.
 """
 import numpy as np
 
 from .cell import Cell
-from .checks import as_float_array, check_finite, check_sequence
+from .checks import (as_float_array, check_finite, check_no_shared_arrays, check_sequence,
+                     describe, frozen_copy, store_param)
 
 __all__ = ["forward", "backward", "Stack", "SequenceCache", "cache_floats"]
 
 
-def _frozen(a):
-    """``a`` as a read-only array the caller cannot change behind the cache's back.
-
-    An array this module made and froze (no base, not writeable) is kept; anything
-    else is copied first, so an in-place edit of the caller's ``x`` or ``h0``
-    between :func:`forward` and :func:`backward` cannot corrupt the gradients.
-    """
-    if a.base is None and not a.flags.writeable:
-        return a
-    a = a.copy()
-    a.flags.writeable = False
-    return a
+def _freeze(obj):
+    """Make the arrays of one step's cache read-only (an array or a tuple of them)."""
+    for a in (obj if isinstance(obj, tuple) else (obj,)):
+        a.flags.writeable = False
 
 
 class SequenceCache:
-    """What :func:`forward` keeps for :func:`backward` (one layer).
+    """What :func:`forward` keeps for :func:`backward` (one layer); every array read-only.
 
     Attributes
     ----------
     cell : Cell
         The cell that produced it.
+    params : dict
+        Read-only copies of the cell's parameters taken when :func:`forward`
+        ran; :func:`backward` differentiates with these, not the live arrays.
     x : ndarray
-        Inputs ``(T, B, D)``.
-    state0 : tuple
-        Initial state ``(h0,)`` or ``(h0, c0)``, each ``(B, H)``.
+        Inputs ``(T, B, D)`` (a copy of the caller's).
+    h0 : ndarray
+        Initial hidden state ``(B, H)`` (a copy), which multiplies
+        ``weight_hh`` at the first step. An initial cell state ``c_0`` is
+        kept, when backward needs it, in the first step's cache.
     outputs : ndarray
         Hidden states ``h_1 .. h_T``, ``(T, B, H)``.
-    steps : list
+    steps : tuple
         The ``T`` per-step caches of the cell.
     """
 
-    __slots__ = ("cell", "x", "state0", "outputs", "steps")
+    __slots__ = ("cell", "params", "x", "h0", "outputs", "steps")
 
-    def __init__(self, cell, x, state0, outputs, steps):
-        self.cell, self.x, self.state0, self.outputs, self.steps = cell, x, state0, outputs, steps
+    def __init__(self, cell, params, x, h0, outputs, steps):
+        self.cell, self.params, self.x, self.h0 = cell, params, x, h0
+        self.outputs, self.steps = outputs, steps
 
 
 def forward(cell, x, state=None):
@@ -81,34 +88,53 @@ def forward(cell, x, state=None):
     final_state : ndarray or tuple
         State after the last step, same structure as ``state``; read-only too.
     cache : SequenceCache
-        Everything :func:`backward` needs. Its size, besides ``x``
-        (``T*B*D`` floats) and the outputs (``T*B*H``), is
-        ``T * cell.cache_floats_per_step(B)`` floats: ``6*T*B*H`` for LSTM and
-        PeepholeLSTM, ``5*T*B*H`` for CoupledLSTM, ``4*T*B*H`` for
-        NoForgetLSTM and GRU, ``T*B*H`` for RNN (plus ``B*H`` for the initial
-        state). :func:`cache_floats` counts it.
+        Everything :func:`backward` needs, read-only. It holds exactly
+        ``T*B*D + T*B*H + B*H + T * cell.cache_floats_per_step(B) + P`` floats:
+        the copy of ``x``, the outputs, ``h_0``, the per-step caches
+        (``6*B*H`` per step for LSTM and PeepholeLSTM, ``5*B*H`` for
+        CoupledLSTM, ``4*B*H`` for NoForgetLSTM and GRU, ``B*H`` for RNN) and
+        the copy of the ``P`` parameters. :func:`cache_floats` counts it.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a wrong input, state or parameter: shape, dtype, NaN or inf (the
+        parameters are checked once per call, before the time loop).
     """
     if isinstance(cell, (list, tuple)):
         cell = Stack(cell)
     if isinstance(cell, Stack):
         return cell.forward(x, state)
+    return _forward(cell, x, state, owned=False)
+
+
+def _forward(cell, x, state, owned):
+    """:func:`forward` for one cell; ``owned``: ``x`` is a read-only array of ours
+    (the outputs of the layer below in a Stack), kept without a copy."""
     _check_cell(cell)
-    x = _frozen(check_sequence(x, cell.input_size, cell.dtype))
+    p = cell.checked_params()
+    x = check_sequence(x, cell.input_size, cell.dtype)
+    x = x if owned else frozen_copy(x)
     T, B, _ = x.shape
-    state0 = state = tuple(_frozen(s) for s in cell.check_state(state, B))
-    xz = cell.project(x)
+    state = tuple(frozen_copy(s) for s in cell.check_state(state, B))
+    h0 = state[0]
     outputs = np.empty((T, B, cell.hidden_size), cell.dtype)
     steps = []
-    for t in range(T):
-        state, step_cache = cell.step(xz[t], state)
-        outputs[t] = state[0]
-        state = (outputs[t],) + state[1:]      # later caches refer to the outputs array
-        steps.append(step_cache)
+    with np.errstate(over="ignore", invalid="ignore"):    # an overflow is reported below
+        xz = cell.project(x, p)
+        for t in range(T):
+            state, step_cache = cell.step(xz[t], state, p)
+            _freeze(step_cache)
+            outputs[t] = state[0]
+            state = (outputs[t],) + state[1:]  # later caches refer to the outputs array
+            steps.append(step_cache)
+    _check_finite_result(outputs, "forward", "the outputs")
+    _check_finite_result(state[-1], "forward", "the final state")
     outputs.flags.writeable = False
-    for a in state:                            # views of outputs, and c_T, which a
-        a.flags.writeable = False              # peephole step caches: all read-only
-    cache = SequenceCache(cell, x, state0, outputs, steps)
-    return outputs, cell.public_state(state), cache
+    _freeze(state)                             # views of outputs, and c_T
+    cache = SequenceCache(cell, p, x, h0, outputs, tuple(steps))
+    # the caller gets read-only views: their flag cannot be set back to writeable
+    return outputs.view(), cell.public_state(tuple(a.view() for a in state)), cache
 
 
 def backward(cell, cache, d_outputs, d_final_state=None):
@@ -133,15 +159,20 @@ def backward(cell, cache, d_outputs, d_final_state=None):
         Gradient w.r.t. ``x``, ``(T, B, D)``.
     d_state0 : ndarray or tuple
         Gradient w.r.t. the initial state, same structure as the state.
+
+    Notes
+    -----
+    The live parameters are not read: the gradients are those at the
+    parameters :func:`forward` validated and copied into the cache, even if
+    the cell's arrays were changed in place in between (as the optimiser's
+    ``step`` does). The gradient arrays are new arrays the caller may change.
     """
     if isinstance(cell, (list, tuple)):
         cell = Stack(cell)
     if isinstance(cell, Stack):
         return cell.backward(cache, d_outputs, d_final_state)
     _check_cell(cell)
-    if not isinstance(cache, SequenceCache) or cache.cell is not cell:
-        raise ValueError("cache must be the SequenceCache returned by forward() for this cell, "
-                         f"got {type(cache).__name__}")
+    _check_cache(cell, cache)
     T, B, H = cache.outputs.shape
     d_outputs = _check_d_outputs(d_outputs, (T, B, H), cell.dtype)
     d_state = cell.check_state(d_final_state, B, name="d_final_state")  # None -> zeros
@@ -149,22 +180,24 @@ def backward(cell, cache, d_outputs, d_final_state=None):
     dxz = np.empty((T, B, GH), cell.dtype)
     dhz = None
     grads = {v: np.zeros(H, cell.dtype) for v in cell.vectors}
-    for t in range(T - 1, -1, -1):
-        d_state = (d_state[0] + d_outputs[t],) + tuple(d_state[1:])
-        dxz_t, dhz_t, d_state = cell.step_backward(d_state, cache.steps[t], grads)
-        dxz[t] = dxz_t
-        if dhz_t is not dxz_t:
-            if dhz is None:
-                dhz = np.empty_like(dxz)
-            dhz[t] = dhz_t
-    return _weight_grads(cell, cache, dxz, dxz if dhz is None else dhz, grads, d_state)
+    p = cache.params
+    with np.errstate(over="ignore", invalid="ignore"):    # an overflow is reported below
+        for t in range(T - 1, -1, -1):
+            d_state = (d_state[0] + d_outputs[t],) + tuple(d_state[1:])
+            dxz_t, dhz_t, d_state = cell.step_backward(d_state, cache.steps[t], grads, p)
+            dxz[t] = dxz_t
+            if dhz_t is not dxz_t:
+                if dhz is None:
+                    dhz = np.empty_like(dxz)
+                dhz[t] = dhz_t
+        return _weight_grads(cell, cache, dxz, dxz if dhz is None else dhz, grads, d_state)
 
 
 def _weight_grads(cell, cache, dxz, dhz, vector_grads, d_state0):
     T, B, D = cache.x.shape
     H = cell.hidden_size
     dxz2, dhz2 = dxz.reshape(T * B, -1), dhz.reshape(T * B, -1)
-    h_prev = np.concatenate([cache.state0[0][None], cache.outputs[:-1]]).reshape(T * B, H)
+    h_prev = np.concatenate([cache.h0[None], cache.outputs[:-1]]).reshape(T * B, H)
     grads = {
         "weight_ih": dxz2.T @ cache.x.reshape(T * B, D),
         "weight_hh": cell.grad_weight_hh(dhz2, h_prev, cache.steps),
@@ -172,14 +205,43 @@ def _weight_grads(cell, cache, dxz, dhz, vector_grads, d_state0):
         "bias_hh": dhz2.sum(axis=0),
     }
     grads.update(vector_grads)
-    dx = (dxz2 @ cell.weight_ih).reshape(T, B, D)
+    dx = (dxz2 @ cache.params["weight_ih"]).reshape(T, B, D)
+    for name, g in grads.items():
+        _check_finite_result(g, "backward", f"the gradient of {name}")
+    _check_finite_result(dx, "backward", "dx")
+    for g in d_state0:
+        _check_finite_result(g, "backward", "the gradient of the initial state")
     return grads, dx, cell.public_state(d_state0)
+
+
+def _check_finite_result(a, where, what):
+    """Finite inputs and weights can still overflow (a relu RNN whose state
+    grows without bound): say so instead of returning inf or NaN."""
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{where} overflowed: {what} are not finite although the inputs and "
+                         f"weights are (values beyond {float(np.finfo(a.dtype).max):.3g}); "
+                         "scale down the inputs or weights")
 
 
 def _check_cell(cell):
     if not isinstance(cell, Cell):
         raise TypeError("cell must be an lstm_ref cell (RNN, LSTM, GRU, ...), a Stack or a "
                         f"list of cells, got {type(cell).__name__}")
+
+
+def _check_cache(cell, cache):
+    """A cache of another type is a TypeError; the cache of another cell a ValueError."""
+    if isinstance(cache, SequenceCache) and cache.cell is cell:
+        return
+    want = f"cache must be the SequenceCache that forward() returned for this cell, {cell!r}"
+    if isinstance(cache, SequenceCache):
+        got = f"the cache of another cell, {cache.cell!r}"
+        if type(cache.cell) is type(cell):
+            got += " (a different object of the same class)"
+        raise ValueError(f"{want}; got {got}")
+    if isinstance(cache, list):
+        raise TypeError(f"{want}; got a list of length {len(cache)} (what Stack.forward returns)")
+    raise TypeError(f"{want}; got {describe(cache)}")
 
 
 def _check_d_outputs(d_outputs, shape, dtype):
@@ -204,7 +266,10 @@ def cache_floats(cache):
     Returns
     -------
     int
-        Number of array elements the cache keeps alive.
+        Number of array elements the cache keeps alive: for one cell exactly
+        ``T*B*D + T*B*H + B*H + T * cell.cache_floats_per_step(B) + P``
+        (see :func:`forward`); for a Stack the sum over layers, less each
+        upper layer's input, which is the outputs of the layer below.
     """
     seen, total = set(), 0
     stack = [cache]
@@ -216,7 +281,7 @@ def cache_floats(cache):
                 seen.add(id(base))
                 total += base.size
         elif isinstance(obj, SequenceCache):
-            stack.extend([obj.x, obj.state0, obj.outputs, obj.steps])
+            stack.extend([obj.x, obj.h0, obj.outputs, obj.steps, list(obj.params.values())])
         elif isinstance(obj, (list, tuple)):
             stack.extend(obj)
     return total
@@ -239,7 +304,8 @@ class Stack:
     -----
     The state of a Stack is a list with one state per layer (``(h, c)`` or
     ``h``, each ``(B, H_k)``); ``None`` for the whole list or for one layer
-    means zeros. Parameters, ``params()``, ``state_dict()`` and gradients are
+    means zeros. A cell may appear only once, and no two layers may share a
+    parameter array (``ValueError``): an optimiser would step it twice. Parameters, ``params()``, ``state_dict()`` and gradients are
     keyed ``"<layer>.<name>"``, e.g. ``"0.weight_ih"``, ``"1.bias_hh"``.
 
     Examples
@@ -264,7 +330,12 @@ class Stack:
             if c.dtype != cells[0].dtype:
                 raise TypeError(f"all layers must share one dtype: layer 0 is {cells[0].dtype}, "
                                 f"layer {k} is {c.dtype}")
+            for j in range(k):
+                if cells[j] is c:
+                    raise ValueError(f"Stack layers {j} and {k} are the same cell object; "
+                                     "give every layer its own cell")
         self.cells = cells
+        check_no_shared_arrays(self.params(), "Stack")
 
     input_size = property(lambda self: self.cells[0].input_size,
                           doc="int: input size ``D`` of the bottom layer.")
@@ -305,7 +376,8 @@ class Stack:
         ----------
         d : dict
             name -> ndarray, keyed like :meth:`state_dict`. Keys that belong
-            to no layer raise ``ValueError``.
+            to no layer raise ``ValueError``; nothing is changed unless every
+            layer's arrays are valid.
         """
         if not isinstance(d, dict):
             raise TypeError(f"state_dict must be a dict of arrays, got {type(d).__name__}")
@@ -315,9 +387,12 @@ class Stack:
         if extra:
             raise ValueError(f"state_dict for a Stack of {len(self.cells)} layers has unexpected "
                              f"keys {extra}; expected keys like '0.weight_ih'")
-        for k, c in enumerate(self.cells):
-            c.load_state_dict({n[len(f"{k}."):]: a for n, a in d.items()
-                               if n.startswith(f"{k}.")})
+        new = [c._checked_state_dict({n[len(f"{k}."):]: a for n, a in d.items()
+                                      if n.startswith(f"{k}.")})
+               for k, c in enumerate(self.cells)]
+        for c, arrays in zip(self.cells, new):
+            for name, a in arrays.items():
+                store_param(c, name, a)
 
     def zero_state(self, batch_size):
         """Zero state for every layer.
@@ -359,11 +434,12 @@ class Stack:
             ``(outputs (T, B, H), final_states list, cache list)``.
         """
         finals, caches = [], []
-        for cell, s in zip(self.cells, self._layer_states(state, "state")):
-            x, final, cache = forward(cell, x, s)
+        for k, (cell, s) in enumerate(zip(self.cells, self._layer_states(state, "state"))):
+            y, final, cache = _forward(cell, x, s, owned=k > 0)
+            x = cache.outputs                  # the next layer keeps it without a copy
             finals.append(final)
             caches.append(cache)
-        return x, finals, caches
+        return y, finals, caches
 
     def backward(self, cache, d_outputs, d_final_state=None):
         """Backpropagate through all layers; see :func:`lstm_ref.backward`.
@@ -382,9 +458,12 @@ class Stack:
         tuple
             ``(grads dict keyed "<layer>.<name>", dx (T, B, D), d_state0 list)``.
         """
-        if not isinstance(cache, list) or len(cache) != len(self.cells):
+        if not isinstance(cache, list):
+            raise TypeError(f"cache must be the list returned by Stack.forward "
+                            f"({len(self.cells)} layers), got {describe(cache)}")
+        if len(cache) != len(self.cells):
             raise ValueError(f"cache must be the list returned by Stack.forward "
-                             f"({len(self.cells)} layers), got {type(cache).__name__}")
+                             f"({len(self.cells)} layers), got {describe(cache)}")
         d_finals = self._layer_states(d_final_state, "d_final_state")
         grads, d_states = {}, [None] * len(self.cells)
         dy = d_outputs

@@ -148,10 +148,12 @@ def test_float32_runs_and_stays_float32(cls):
 
 @pytest.mark.parametrize("cls", lstm_ref.CELLS)
 def test_cache_size_matches_documented_formula(cls):
+    # issue 8 made the formula exact: x, outputs, h_0, the step caches and the
+    # parameter copy forward keeps (c_0 is part of the first step's cache)
     T, B, D, H = 5, 3, 2, 4
     cell = cls(D, H, seed=0)
     _, _, cache = lstm_ref.forward(cell, np.zeros((T, B, D)))
     per_step = cell.cache_floats_per_step(B)
-    expected = T * B * D + T * B * H + T * per_step + B * H * (2 if cell.has_cell_state else 1)
-    assert lstm_ref.cache_floats(cache) <= expected
-    assert lstm_ref.cache_floats(cache) >= T * B * (D + H) + T * per_step
+    P = sum(a.size for a in cell.params().values())
+    expected = T * B * D + T * B * H + B * H + T * per_step + P
+    assert lstm_ref.cache_floats(cache) == expected

@@ -27,13 +27,19 @@ def test_activations_survive_huge_inputs():
 
 @pytest.mark.parametrize("cls,kw", VARIANTS)
 def test_cells_with_huge_preactivations(cls, kw):
+    # Gradual underflow is allowed (numpy's default): since issue 8 the sigmoid is
+    # relatively exact for negative z, so shut gates are tiny numbers like 1e-82
+    # (as in torch) rather than exact zeros, and their products may underflow.
+    # Inside their time loops forward/backward silence overflow/invalid and raise
+    # ValueError on any non-finite result instead, so "no overflow" is checked by
+    # these calls succeeding with finite results.
     rng = np.random.default_rng(0)
     cell = cls(3, 5, seed=0, **kw)
     for a in cell.params().values():
         a *= 2e3                                   # |z| of order 1e4
     x = rng.normal(size=(12, 4, 3)) * 3
     state = cell.zero_state(4)
-    with warnings.catch_warnings(), np.errstate(all="raise"):
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
         warnings.simplefilter("error")
         y, final, cache = lstm_ref.forward(cell, x, state)
         grads, dx, d0 = lstm_ref.backward(cell, cache, np.ones_like(y), None)
