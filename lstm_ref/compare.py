@@ -209,8 +209,9 @@ def run(task, cell, lr, seed, *, hidden=24, steps=None, return_model=False):
     training stream of ``steps * 25`` steps drawn with seed ``(seed, steps * 25)``, cut into
     consecutive chunks of 25, read out at every step, the state carried from chunk to
     chunk); gradients are clipped to norm 1; training stops at the first non-finite loss.
-    After training, the score (accuracy, or MSE for the adding problem) is taken on a validation set (seed ``10**6``, 500 sequences) and a test set (seed
-    ``2 * 10**6``, 1000 sequences); these sets are the same for every run.
+    After training, the score (accuracy, or MSE for the adding problem) is taken on a
+    validation set (seed ``10**6``, 500 sequences) and a test set (seed ``2 * 10**6``, 1000
+    sequences); these sets are the same for every run.
 
     Returns
     -------
