@@ -8,7 +8,8 @@ sweep script ``experiments/variant_sweep.py`` share:
 * :data:`CELL_SPECS` -- the cells compared, each a module of :mod:`lstm_ref.torch` plus the
   forget-gate bias it starts from;
 * :data:`TASK_SPECS` and :func:`task_data` -- four small tasks with different demands;
-* :func:`run` -- one training run (seeded, float32, CPU) and its validation and test scores;
+* :func:`run` -- one training run (seeded, float32, CPU) with :func:`lstm_ref.train.fit`, the
+  book's one training loop, and its validation and test scores;
 * :func:`summarize` -- per task and cell: the best learning rate on the validation score, then
   mean, spread and success count of the test score over seeds at that learning rate.
 
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .tasks import IGNORE_INDEX, adding_problem, cue_recall
+from .train import build_model, fit, set_forget_bias
 from .variant_tasks import continual_recall, spike_timing
 
 __all__ = ["CELL_SPECS", "TASK_SPECS", "TaskSpec", "build", "set_forget_bias", "task_data",
@@ -137,50 +139,26 @@ def _sizes(task):
     return task_data(task, 1, 0)[0].shape[2], _N_CLASSES[task]
 
 
-def set_forget_bias(core, value):
-    """Set the forget-gate bias of an :mod:`lstm_ref.torch` module to ``value`` in every unit.
-
-    The forget block is the one named ``"f"`` in ``core.gates``; this sets its rows of
-    ``bias_ih`` to ``value`` and of ``bias_hh`` to 0, so ``b_f = value`` exactly.
-    """
-    torch = _torch()
-    if "f" not in getattr(core, "gates", ()):
-        raise ValueError(f"{type(core).__name__} has no forget gate (gates {core.gates})")
-    if not math.isfinite(value):
-        raise ValueError(f"forget bias must be finite, got {value!r}")
-    k, H = core.gates.index("f"), core.hidden_size
-    with torch.no_grad():
-        for layer in range(core.num_layers):
-            getattr(core, f"bias_ih_l{layer}")[k * H:(k + 1) * H] = float(value)
-            getattr(core, f"bias_hh_l{layer}")[k * H:(k + 1) * H] = 0.0
-    return core
+def _layer(cell):
+    """What makes the recurrent layer of ``cell``, and its forget bias (or None)."""
+    if cell not in CELL_SPECS:
+        raise ValueError(f"cell must be one of {list(CELL_SPECS)}, got {cell!r}")
+    from functools import partial
+    import lstm_ref.torch as lt
+    cls_name, kwargs, bias = CELL_SPECS[cell]
+    return partial(getattr(lt, cls_name), **kwargs), bias
 
 
 def build(cell, input_size, hidden_size, output_size, *, seed):
     """The recurrent layer of ``cell`` (a key of :data:`CELL_SPECS`) and a linear read-out.
 
-    ``torch.manual_seed(seed)`` is set first; the layer is created before the read-out, and
-    the forget bias of the spec (if any) is applied.  Returns ``(core, head)``.
+    Made by :func:`lstm_ref.train.build_model`: ``torch.manual_seed(seed)`` is set first;
+    the layer is created before the read-out, and the forget bias of the spec (if any) is
+    applied with :func:`~lstm_ref.train.set_forget_bias`.  Returns ``(core, head)``.
     """
-    if cell not in CELL_SPECS:
-        raise ValueError(f"cell must be one of {list(CELL_SPECS)}, got {cell!r}")
-    torch = _torch()
-    import lstm_ref.torch as lt
-    cls_name, kwargs, bias = CELL_SPECS[cell]
-    torch.manual_seed(seed)
-    core = getattr(lt, cls_name)(input_size, hidden_size, **kwargs)
-    head = torch.nn.Linear(hidden_size, output_size)
-    if bias is not None:
-        set_forget_bias(core, bias)
-    return core, head
-
-
-def _loss(spec, logits, y):
-    F = _torch().nn.functional
-    if spec.loss == "mse":
-        return F.mse_loss(logits[:, 0], y)
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
-                           ignore_index=IGNORE_INDEX)
+    layer, bias = _layer(cell)
+    return build_model(layer, input_size, hidden_size, output_size, seed=seed,
+                       forget_bias=bias)
 
 
 def _tensors(spec, x, y):
@@ -226,12 +204,14 @@ def _score(spec, core, head, x, y):
 def run(task, cell, lr, seed, *, hidden=24, steps=None, return_model=False):
     """One training run of ``cell`` on ``task`` with Adam at learning rate ``lr``.
 
-    The model is built with :func:`build` (seed ``seed``); batch ``k`` is drawn with seed
-    ``(seed, k)`` (the continual task: one training stream of ``steps * 25`` steps drawn
-    with seed ``(seed, steps * 25)``, cut into consecutive chunks of 25); gradients are
-    clipped to norm 1.  After training, the score (accuracy, or MSE for the adding problem)
-    is taken on a validation set (seed ``10**6``, 500 sequences) and a test set (seed
-    ``2 * 10**6``, 1000 sequences); these sets are the same for every run.
+    Trained by :func:`lstm_ref.train.fit`; the model is the one :func:`build` makes (seed
+    ``seed``); batch ``k`` is drawn with seed ``(seed, k)`` (the continual task: one
+    training stream of ``steps * 25`` steps drawn with seed ``(seed, steps * 25)``, cut into
+    consecutive chunks of 25, read out at every step, the state carried from chunk to
+    chunk); gradients are clipped to norm 1; training stops at the first non-finite loss.
+    After training, the score (accuracy, or MSE for the adding problem) is taken on a
+    validation set (seed ``10**6``, 500 sequences) and a test set (seed ``2 * 10**6``, 1000
+    sequences); these sets are the same for every run.
 
     Returns
     -------
@@ -241,34 +221,25 @@ def run(task, cell, lr, seed, *, hidden=24, steps=None, return_model=False):
         ``return_model=True``, also ``core`` and ``head``.
     """
     spec = _spec(task)
-    torch = _torch()
+    layer, bias = _layer(cell)
     steps = spec.steps if steps is None else int(steps)
     D, K = _sizes(task)
-    core, head = build(cell, D, hidden, K, seed=seed)
-    params = list(core.parameters()) + list(head.parameters())
-    opt = torch.optim.Adam(params, lr=lr)
-    if spec.kind == "stream":
-        xs, ys = _tensors(spec, *task_data(task, spec.batch, (seed, steps * _STREAM_CHUNK)))
-    state, value, diverged = None, float("nan"), False
-    for k in range(steps):
-        if spec.kind == "stream":
-            sl = slice(k * _STREAM_CHUNK, (k + 1) * _STREAM_CHUNK)
-            out, state = core(xs[sl], state)
-            state = tuple(s.detach() for s in state) if isinstance(state, tuple) \
-                else state.detach()
-            loss = _loss(spec, head(out), ys[sl])
-        else:
-            x, y = _tensors(spec, *task_data(task, spec.batch, (seed, k)))
-            out, _ = core(x)
-            loss = _loss(spec, head(out[-1]), y)
-        value = loss.item()
-        if not math.isfinite(value):
-            diverged = True
-            break
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+    stream = spec.kind == "stream"
+    if stream:
+        xs, ys = task_data(task, spec.batch, (seed, steps * _STREAM_CHUNK))
+
+        def make_batch(k):
+            return xs[k * _STREAM_CHUNK:(k + 1) * _STREAM_CHUNK], \
+                ys[k * _STREAM_CHUNK:(k + 1) * _STREAM_CHUNK]
+    else:
+        def make_batch(k):
+            return task_data(task, spec.batch, (seed, k))
+    trained = fit(layer, make_batch, D, K, seed=seed, loss=spec.loss, hidden=hidden,
+                  steps=steps, lr=lr, clip=1.0, forget_bias=bias,
+                  readout="every" if stream else "last", carry_state=stream,
+                  stop_if_nonfinite=True)
+    core, head, diverged = trained.core, trained.head, trained.diverged
+    value = trained.losses[-1]
     scores = {}
     for split in ("val", "test"):
         scores[split] = None if diverged else _score(

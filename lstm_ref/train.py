@@ -3,10 +3,13 @@
 The numpy cells of ``lstm_ref`` are the reference the book checks derivations against; for
 experiments with hundreds of training runs the book trains PyTorch's own layers, which compute
 the same functions (the chapters check that) and are much faster.  This module holds the one
-training loop those experiments share, so every chapter trains the same way.
+training loop those experiments share, so every chapter trains the same way; Part III's
+comparison (:mod:`lstm_ref.compare`) trains the modules of :mod:`lstm_ref.torch` with it too,
+passing the layer in as a callable.
 
 The model is a recurrent layer followed by a linear read-out of its **last** hidden state,
-``s = V h_T + b_y``; all tasks here score only the last step.  Training uses Adam on fresh
+``s = V h_T + b_y``; all tasks of Parts I and II score only the last step (:func:`fit` can
+also read out every step, for a continual stream).  Training uses Adam on fresh
 batches drawn from a task generator, with the global gradient norm clipped, in float32 on the
 CPU.  With ``torch.set_num_threads(1)`` and fixed seeds a run is bit-for-bit reproducible on
 the same machine and library versions.
@@ -16,21 +19,25 @@ torch is imported when a function here is called, never when the module is impor
 """
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .tasks import adding_problem, cue_recall, first_symbol
+from .tasks import IGNORE_INDEX, adding_problem, cue_recall, first_symbol
 
 __all__ = [
-    "CELL_KINDS", "INITS", "LOSSES", "TrainResult", "build_model", "set_forget_bias",
+    "CELL_KINDS", "READOUTS", "INITS", "LOSSES", "TrainResult", "build_model", "set_forget_bias",
     "spectral_radius", "predict", "fit", "evaluate", "gate_trace", "first_symbol_run",
     "adding_run", "cue_recall_run",
 ]
 
-#: The recurrent layers :func:`build_model` can make.
+#: The recurrent layers :func:`build_model` makes by name (``torch.nn.RNN``, ``torch.nn.LSTM``);
+#: any other layer is passed in as a callable, ``kind(input_size, hidden_size)``.
 CELL_KINDS = ("rnn", "lstm")
+#: What :func:`fit` reads out: the last hidden state only, or every step's.
+READOUTS = ("last", "every")
 #: The initialisations :func:`build_model` knows: PyTorch's default, or an orthogonal ``W_hh``.
 INITS = ("default", "orthogonal")
 #: The losses :func:`fit` knows: cross-entropy on class indices, mean squared error on reals.
@@ -43,6 +50,8 @@ def _torch():
 
 
 def _check_kind(kind):
+    if callable(kind) and not isinstance(kind, str):
+        return
     if kind not in CELL_KINDS:
         raise ValueError(f"kind must be one of {CELL_KINDS}, got {kind!r}")
 
@@ -53,23 +62,39 @@ def _check_positive_int(name, value, minimum=1):
     return int(value)
 
 
-def set_forget_bias(lstm, value):
-    """Set the forget-gate bias of every layer of a ``torch.nn.LSTM`` to ``value``.
+def _forget_block(core):
+    """Index of the forget block among the gate blocks of ``core``."""
+    torch = _torch()
+    if isinstance(core, torch.nn.LSTM):
+        return 1                                   # gate order i, f, g, o
+    gates = getattr(core, "gates", None)
+    if gates is None:
+        raise TypeError("set_forget_bias needs a torch.nn.LSTM or an lstm_ref.torch module, "
+                        f"got {type(core).__name__}")
+    if "f" not in gates:
+        raise ValueError(f"{type(core).__name__} has no forget gate (gates {gates})")
+    return gates.index("f")
 
-    PyTorch adds two bias vectors, ``b_f = b_{if} + b_{hf}``; the forget block is the second
-    quarter (gate order i, f, g, o).  This sets ``b_{if} = value`` and ``b_{hf} = 0``, so the
-    effective forget bias is exactly ``value`` in every unit.
+
+def set_forget_bias(lstm, value):
+    """Set the forget-gate bias of every layer of an LSTM-like layer to ``value``.
+
+    ``lstm`` is a ``torch.nn.LSTM`` or a module of :mod:`lstm_ref.torch` whose ``gates`` name
+    a forget block ``"f"`` (``LSTM``, ``PeepholeLSTM``, ``CoupledLSTM``).  PyTorch adds two
+    bias vectors, ``b_f = b_{if} + b_{hf}``; this sets the forget block's rows (the second
+    quarter for gate order i, f, g, o) to ``b_{if} = value`` and ``b_{hf} = 0``, so the
+    effective forget bias is exactly ``value`` in every unit.  A layer of another kind raises
+    ``TypeError``; an :mod:`lstm_ref.torch` module without a forget gate, ``ValueError``.
     """
     torch = _torch()
-    if not isinstance(lstm, torch.nn.LSTM):
-        raise TypeError(f"set_forget_bias needs a torch.nn.LSTM, got {type(lstm).__name__}")
+    k = _forget_block(lstm)
     if not np.isfinite(value):
         raise ValueError(f"forget bias must be finite, got {value!r}")
     H = lstm.hidden_size
     with torch.no_grad():
         for layer in range(lstm.num_layers):
-            getattr(lstm, f"bias_ih_l{layer}")[H:2 * H] = float(value)
-            getattr(lstm, f"bias_hh_l{layer}")[H:2 * H] = 0.0
+            getattr(lstm, f"bias_ih_l{layer}")[k * H:(k + 1) * H] = float(value)
+            getattr(lstm, f"bias_hh_l{layer}")[k * H:(k + 1) * H] = 0.0
     return lstm
 
 
@@ -90,15 +115,18 @@ def build_model(kind, input_size, hidden_size, output_size, *, seed, forget_bias
 
     Parameters
     ----------
-    kind : {"rnn", "lstm"}
-        ``torch.nn.RNN`` (tanh) or ``torch.nn.LSTM``, one layer, time-major.
+    kind : {"rnn", "lstm"} or callable
+        ``torch.nn.RNN`` (tanh) or ``torch.nn.LSTM``, one layer, time-major; or a callable
+        that makes the recurrent layer as ``kind(input_size, hidden_size)``, e.g. a module
+        class of :mod:`lstm_ref.torch` (this is how :mod:`lstm_ref.compare` builds its cells).
     input_size, hidden_size, output_size : int
         ``D``, ``H`` and the number of outputs ``K`` of the read-out ``V`` (``K x H``).
     seed : int
         Seeds torch's generator before the layers are created (the recurrent layer first),
         so the initial weights are PyTorch's defaults, reproducibly.
     forget_bias : float or None
-        For an LSTM, set the forget-gate bias to this value (:func:`set_forget_bias`);
+        For an LSTM (or a layer passed in that has a forget gate), set the forget-gate bias
+        to this value (:func:`set_forget_bias`);
         ``None`` keeps PyTorch's default, uniform in ``±1/sqrt(H)`` for each of the two biases.
     init : {"default", "orthogonal"}
         ``"default"`` keeps PyTorch's initialisation.  ``"orthogonal"`` (RNN only) then sets
@@ -107,13 +135,13 @@ def build_model(kind, input_size, hidden_size, output_size, *, seed, forget_bias
 
     Returns
     -------
-    (core, head) : (torch.nn.RNN or torch.nn.LSTM, torch.nn.Linear)
+    (core, head) : (torch.nn.RNN, torch.nn.LSTM or what ``kind`` made, torch.nn.Linear)
     """
     _check_kind(kind)
     input_size = _check_positive_int("input_size", input_size)
     hidden_size = _check_positive_int("hidden_size", hidden_size)
     output_size = _check_positive_int("output_size", output_size)
-    if forget_bias is not None and kind != "lstm":
+    if forget_bias is not None and kind == "rnn":
         raise ValueError(f"forget_bias applies to an LSTM only, got kind={kind!r}")
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
@@ -121,7 +149,8 @@ def build_model(kind, input_size, hidden_size, output_size, *, seed, forget_bias
         raise ValueError(f"init='orthogonal' applies to an RNN only, got kind={kind!r}")
     torch = _torch()
     torch.manual_seed(seed)
-    layer = torch.nn.RNN if kind == "rnn" else torch.nn.LSTM
+    layer = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM}.get(kind, kind) \
+        if isinstance(kind, str) else kind
     core = layer(input_size, hidden_size)
     head = torch.nn.Linear(hidden_size, output_size)
     if forget_bias is not None:
@@ -203,16 +232,34 @@ class TrainResult:
     core, head : the trained torch modules.
     losses : list of float, the training loss of every update.
     evals : list of (int, dict), :func:`evaluate`'s scores after the given number of updates.
+    diverged : bool, True if training stopped at a non-finite loss (``stop_if_nonfinite``).
     """
     core: object
     head: object
     losses: list = field(default_factory=list)
     evals: list = field(default_factory=list)
+    diverged: bool = False
+
+
+def _detached(state):
+    """The state ``h`` or ``(h, c)`` cut off from the graph of the chunk that made it."""
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+def _every_step_loss(logits, y):
+    """Cross-entropy over the steps with a target: ``logits`` (T, B, K), ``y`` (T, B)."""
+    torch = _torch()
+    y = y if isinstance(y, torch.Tensor) else torch.tensor(np.asarray(y))
+    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                             y.reshape(-1), ignore_index=IGNORE_INDEX)
 
 
 def fit(kind, make_batch, input_size, output_size, *, seed, loss="cross_entropy", hidden=32,
         steps=300, lr=3e-3, clip=1.0, forget_bias=None, init="default", eval_data=None,
-        eval_every=None, tolerance=None):
+        eval_every=None, tolerance=None, readout="last", carry_state=False,
+        stop_if_nonfinite=False):
     """Train a recurrent layer and read-out with Adam on batches ``make_batch(step)``.
 
     Each update: draw ``x, y = make_batch(step)`` (numpy, ``x`` of shape ``(T, B, D)``, ``y``
@@ -222,10 +269,23 @@ def fit(kind, make_batch, input_size, output_size, *, seed, loss="cross_entropy"
     learning rate ``lr``.  If ``eval_data = (x, y)`` and ``eval_every`` are given, the model
     is scored on that batch every ``eval_every`` updates (and before the first, at step 0);
     ``tolerance`` is passed on to :func:`evaluate`.  ``seed``, ``forget_bias`` and ``init`` go
-    to :func:`build_model`, ``hidden`` is its ``hidden_size``.  Returns a :class:`TrainResult`.
+    to :func:`build_model`, ``hidden`` is its ``hidden_size``; ``kind`` is a name of
+    :data:`CELL_KINDS` or a callable making the layer.  Returns a :class:`TrainResult`.
+
+    Two options serve a continual stream, where ``make_batch(step)`` returns the next chunk:
+    ``readout="every"`` reads out every step, ``s_t = V h_t + b_y``, and takes the
+    cross-entropy over the steps whose target is not ``IGNORE_INDEX`` (``y`` of shape
+    ``(T, B)``); ``carry_state=True`` starts each chunk from the final state of the one
+    before (detached: truncated backpropagation through time) instead of from zero.  With
+    ``stop_if_nonfinite=True`` training stops at the first non-finite loss, before its
+    update (the loss is still recorded), and ``diverged`` is set.
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    if readout not in READOUTS:
+        raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+    if readout == "every" and loss != "cross_entropy":
+        raise ValueError(f"readout='every' needs loss='cross_entropy', got {loss!r}")
     steps = _check_positive_int("steps", steps)
     torch = _torch()
     core, head = build_model(kind, input_size, hidden, output_size, seed=seed,
@@ -240,15 +300,25 @@ def fit(kind, make_batch, input_size, output_size, *, seed, loss="cross_entropy"
                                                 tolerance=tolerance)))
 
     score(0)
+    state = None
     for step in range(steps):
         x, y = make_batch(step)
-        value = _loss(loss, predict(core, head, x), _last_target(y, loss))
+        out, last = core(_as_input(x), state)
+        if carry_state:
+            state = _detached(last)
+        if readout == "last":
+            value = _loss(loss, head(out[-1]), _last_target(y, loss))
+        else:
+            value = _every_step_loss(head(out), y)
+        result.losses.append(value.item())
+        if stop_if_nonfinite and not math.isfinite(result.losses[-1]):
+            result.diverged = True
+            break
         opt.zero_grad()
         value.backward()
         if clip is not None:
             torch.nn.utils.clip_grad_norm_(params, clip)
         opt.step()
-        result.losses.append(value.item())
         if eval_every and (step + 1) % eval_every == 0:
             score(step + 1)
     return result

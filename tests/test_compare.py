@@ -105,3 +105,21 @@ def test_dedupe_and_load_sweep(tmp_path):
         compare.dedupe([a, dict(a, test=0.41)])
     with pytest.raises(FileNotFoundError):
         compare.load_sweep(tmp_path / "nothing")
+
+
+def test_compare_shares_the_training_loop_of_lstm_ref_train():
+    import lstm_ref.torch as lt
+    from lstm_ref import train
+    assert compare.set_forget_bias is train.set_forget_bias
+    core, head = compare.build("peephole", 3, 4, 2, seed=5)
+    ref_core, ref_head = train.build_model(lt.PeepholeLSTM, 3, 4, 2, seed=5,
+                                           forget_bias=0.0)
+    for p, q in zip(list(core.parameters()) + list(head.parameters()),
+                    list(ref_core.parameters()) + list(ref_head.parameters())):
+        assert torch.equal(p, q)
+
+
+def test_run_reports_a_diverged_run():
+    r = compare.run("adding", "rnn", 1e37, 0, hidden=4, steps=20)
+    assert r["diverged"] and r["val"] is None and r["test"] is None
+    assert r["final_loss"] is None and not r["success"]

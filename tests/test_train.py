@@ -258,3 +258,83 @@ def test_train_module_runs_from_a_fresh_interpreter():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "3"
+
+
+def test_fit_trains_a_layer_passed_in():
+    import lstm_ref.torch as lt
+    core, _ = build_model(lt.CoupledLSTM, 6, 4, 2, seed=0, forget_bias=1.5)
+    assert isinstance(core, lt.CoupledLSTM)
+    k = core.gates.index("f")
+    assert torch.all(core.bias_ih_l0[k * 4:(k + 1) * 4] == 1.5)
+    assert torch.all(core.bias_hh_l0[k * 4:(k + 1) * 4] == 0.0)
+
+    def batch(step):
+        return first_symbol(8, 3, seed=step)
+    result = fit(lt.PeepholeLSTM, batch, 6, 2, seed=1, hidden=4, steps=3, forget_bias=0.0)
+    assert isinstance(result.core, lt.PeepholeLSTM) and len(result.losses) == 3
+    assert not result.diverged and all(np.isfinite(result.losses))
+
+
+def test_set_forget_bias_on_lstm_ref_torch_modules():
+    import lstm_ref.torch as lt
+    with pytest.raises(ValueError, match="no forget gate"):
+        set_forget_bias(lt.NoForgetLSTM(2, 3), 1.0)
+    with pytest.raises(TypeError, match="torch.nn.LSTM or an lstm_ref.torch module"):
+        set_forget_bias(torch.nn.GRU(2, 3), 1.0)
+    core = set_forget_bias(lt.LSTM(2, 3), -2.0)
+    assert torch.all(core.bias_ih_l0[3:6] == -2.0) and torch.all(core.bias_hh_l0[3:6] == 0.0)
+
+
+def test_fit_every_step_readout_with_carried_state_matches_a_hand_loop():
+    """readout="every" + carry_state: truncated BPTT on the chunks of one stream, by hand."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3 * 5, 2, 3))
+    y = rng.integers(0, 2, size=(3 * 5, 2))
+    y[::2] = -100                                         # IGNORE_INDEX: steps without a target
+
+    def chunk(step):
+        return x[5 * step:5 * (step + 1)], y[5 * step:5 * (step + 1)]
+    result = fit("lstm", chunk, 3, 2, seed=4, hidden=4, steps=3, lr=0.05, readout="every",
+                 carry_state=True)
+    core, head = build_model("lstm", 3, 4, 2, seed=4)
+    params = list(core.parameters()) + list(head.parameters())
+    opt = torch.optim.Adam(params, lr=0.05)
+    state, losses = None, []
+    for step in range(3):
+        xs, ys = chunk(step)
+        out, state = core(torch.tensor(xs, dtype=torch.float32), state)
+        state = tuple(s.detach() for s in state)
+        logits = head(out)
+        mask = torch.tensor(ys) != -100
+        loss = torch.nn.functional.cross_entropy(logits[mask], torch.tensor(ys)[mask])
+        losses.append(loss.item())
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+    np.testing.assert_allclose(result.losses, losses, rtol=1e-6)
+    for p, q in zip(params, list(result.core.parameters()) + list(result.head.parameters())):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+    fresh = fit("lstm", chunk, 3, 2, seed=4, hidden=4, steps=3, lr=0.05, readout="every")
+    assert fresh.losses[0] == result.losses[0] and fresh.losses[1:] != result.losses[1:]
+
+
+def test_fit_stops_at_a_non_finite_loss_only_when_asked():
+    def batch(step):
+        return adding_problem(8, 6, seed=step)
+    stopped = fit("rnn", batch, 2, 1, seed=0, loss="mse", hidden=4, steps=20, lr=1e37,
+                  stop_if_nonfinite=True)
+    assert stopped.diverged and not np.isfinite(stopped.losses[-1])
+    assert all(np.isfinite(stopped.losses[:-1])) and len(stopped.losses) < 20
+    goes_on = fit("rnn", batch, 2, 1, seed=0, loss="mse", hidden=4, steps=20, lr=1e37)
+    assert not goes_on.diverged and len(goes_on.losses) == 20
+    assert goes_on.losses[:len(stopped.losses)] == stopped.losses
+
+
+def test_fit_rejects_a_bad_readout():
+    def batch(step):
+        return first_symbol(4, 2, seed=step)
+    with pytest.raises(ValueError, match="readout must be one of"):
+        fit("rnn", batch, 6, 2, seed=0, readout="first")
+    with pytest.raises(ValueError, match="readout='every' needs loss='cross_entropy'"):
+        fit("rnn", batch, 6, 2, seed=0, loss="mse", readout="every")
