@@ -22,10 +22,9 @@ Backward:
 2. each step is then one ``addmm`` (``δh_t = dY_t + δa_{t+1} W_hh``) and a
    handful of multiplications that fill ``δa_t`` in a ``(T, B, G*H)``
    buffer;
-3. after the loop the weight gradients are large matrix products:
-   ``δW_ih = Σ_t δa_t^T x_t`` and ``δW_hh = Σ_t δa_t^T h_{t-1}``, computed
-   together as ONE product ``δa^T [x; h_prev]`` where both weights share
-   ``δa`` (every cell but the GRU); the biases are sums, and ``δx = δa W_ih``.
+3. after the loop the weight gradients are one matrix product each:
+   ``δW_ih = Σ_t δa_t^T x_t``, ``δW_hh = Σ_t δa_t^T h_{t-1}``, the biases
+   are sums, and ``δx = δa W_ih``.
 
 The same code runs on CPU and CUDA (plain torch operations; no fused kernels).
 Double backward is not supported: every backward is wrapped by ``first_order``, which
@@ -86,26 +85,16 @@ def project(x, w_ih, bias):
     return xz.view(T, B, -1)
 
 
-def step_inputs(x, h0, y, ws):
-    """``[x_t; h_{t-1}]`` for every step, side by side, ``(T, B, D+H)``, in the workspace.
-
-    What the stacked ``[W_ih, W_hh]`` multiplied: the inputs, and the states
-    ``h_0 .. h_{T-1}`` (``xh[..., D:]`` is ``h_{t-1}`` for every ``t``).
-    """
-    T, B, D = x.shape
-    xh = ws.take(T, B, D + y.shape[2])
-    xh[..., :D] = x
-    xh[0, :, D:] = h0
-    xh[1:, :, D:] = y[:-1]
-    return xh
+def h_prev_of(h0, y, ws):
+    """The states ``h_0 .. h_{T-1}`` that multiplied ``W_hh``, ``(T, B, H)``, in the workspace."""
+    out = ws.take(*y.shape)
+    out[0] = h0
+    out[1:] = y[:-1]
+    return out
 
 
-def weight_grads(need, dxz, dhz, xh, w_ih, n_first):
+def weight_grads(need, dxz, dhz, x, h_prev, w_ih, n_first):
     """Gradients of ``x``, ``W_ih``, ``W_hh`` and the biases after the loop.
-
-    ``δW_ih = Σ_t δxz_t^T x_t`` and ``δW_hh = Σ_t δhz_t^T h_{t-1}``; when both
-    weights multiply the same ``δa`` (every cell but the GRU) that is ONE matrix
-    product, ``[δW_ih, δW_hh] = Σ_t δa_t^T [x_t; h_{t-1}]``, faster than two.
 
     Parameters
     ----------
@@ -114,9 +103,11 @@ def weight_grads(need, dxz, dhz, xh, w_ih, n_first):
     dxz, dhz : Tensor
         ``δ`` of the input projection and of the recurrent product, ``(T, B, G*H)``
         (the same tensor for every cell but the GRU).
-    xh : Tensor
-        ``(T, B, D+H)``, :func:`step_inputs` (for Cho's GRU, rows of block n
-        of ``W_hh`` are handled by the caller).
+    x : Tensor
+        ``(T, B, D)``.
+    h_prev : Tensor
+        ``(T, B, H)``, what ``W_hh`` multiplied (for Cho's GRU, rows of block n
+        are handled by the caller).
     w_ih : Tensor
         ``(G*H, D)``.
     n_first : int
@@ -128,33 +119,17 @@ def weight_grads(need, dxz, dhz, xh, w_ih, n_first):
     tuple
         ``(dx, dW_ih, dW_hh, db_ih, db_hh)``, None where not needed.
     """
-    T, B, _ = xh.shape
-    D = w_ih.shape[1]
+    T, B, D = x.shape
     k = n_first
-    xh2 = xh.view(T * B, -1)
     dxz2, dhz2 = dxz.view(T * B, -1), dhz.view(T * B, -1)
     dx = torch.mm(dxz2, w_ih).view(T, B, D) if need[0] else None
-    if dhz is dxz and need[k] and need[k + 1]:
-        dw = torch.mm(dxz2.t(), xh2)                              # [δW_ih, δW_hh]
-        dw_ih, dw_hh = dw[:, :D], dw[:, D:]
-    else:
-        dw_ih = torch.mm(dxz2.t(), xh2[:, :D]) if need[k] else None
-        dw_hh = torch.mm(dhz2.t(), xh2[:, D:]) if need[k + 1] else None
+    dw_ih = torch.mm(dxz2.t(), x.reshape(T * B, D)) if need[k] else None
+    dw_hh = torch.mm(dhz2.t(), h_prev.reshape(T * B, -1)) if need[k + 1] else None
     db_ih = dxz2.sum(0) if need[k + 2] else None
     db_hh = None
     if need[k + 3]:
         db_hh = dhz2.sum(0) if dhz is not dxz or db_ih is None else db_ih.clone()
     return dx, dw_ih, dw_hh, db_ih, db_hh
-
-
-def _sig_grad_into(out, s):
-    """``out = s (1 - s)`` for sigmoid outputs ``s`` (one pass: ``s - s s``)."""
-    return torch.addcmul(s, s, s, value=-1.0, out=out)
-
-
-def _tanh_grad_into(out, v):
-    """``out = 1 - v^2`` for tanh outputs ``v`` (one pass: ``1 - v v``)."""
-    return torch.addcmul(v.new_ones(()), v, v, value=-1.0, out=out)
 
 
 def folded_bias(b_ih, b_hh):
@@ -236,22 +211,23 @@ class RNNFunction(torch.autograd.Function):
     def backward(ctx, dy, dh_T):
         x, h0, w_ih, w_hh, y = ctx.saved_tensors
         T = x.shape[0]
-        ws = Workspace(y, 3 * y.numel() + x.numel())
+        ws = Workspace(y, 3 * y.numel())
         act_grad = ws.take(*y.shape)                      # act'(a_t), all T at once
         if ctx.relu:
             torch.gt(y, 0, out=act_grad)
         else:
-            _tanh_grad_into(act_grad, y)
+            torch.mul(y, y, out=act_grad).neg_().add_(1.0)
         dz = ws.take(*y.shape)
         dzs, dys, gs = dz.unbind(0), dy.unbind(0), act_grad.unbind(0)
-        dh = torch.add(dh_T, dys[T - 1])                          # δh_t, a (B, H) buffer
+        dh = dh_T + dys[T - 1]
         for t in range(T - 1, -1, -1):
             if t < T - 1:
-                torch.addmm(dys[t], dzs[t + 1], w_hh, out=dh)    # δh_t = dY_t + δa_{t+1} W_hh
+                dh = torch.addmm(dys[t], dzs[t + 1], w_hh)        # δh_t = dY_t + δa_{t+1} W_hh
             torch.mul(dh, gs[t], out=dzs[t])                     # δa_t = δh_t act'(a_t)
         dh0 = torch.mm(dz[0], w_hh)
-        xh = step_inputs(x, h0, y, ws)
-        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, dz, dz, xh, w_ih, 2)
+        h_prev = h_prev_of(h0, y, ws)
+        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, dz, dz, x, h_prev,
+                                                      w_ih, 2)
         return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
 
 
@@ -272,32 +248,40 @@ def _lstm_like_backward_loop(ws, dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, G, H, w_c
     da_m = da[:, :, :n * H].view(T, B, n, H).unbind(0)
     m_t, k_ct, k_ot = m.view(T, B, n, H).unbind(0), k_c.unbind(0), k_o.unbind(0)
     f_t = None if f is None else f.unbind(0)
-    da_i, da_f = (None, None) if w_cif is None else (da[:, :, :H].unbind(0),
-                                                      da[:, :, H:2 * H].unbind(0))
-    dh = torch.add(dh_T, dys[T - 1])                        # δh_t and δc_t: (B, H) buffers
-    dc = dc_T.clone()                                       # updated in place at every step
-    dc_n = dc.unsqueeze(1)                                  # δc_t beside each block of m_t
+    da_if = None if w_cif is None else da[:, :, :2 * H].view(T, B, 2, H).unbind(0)
+    dc, dh = dc_T, dh_T + dys[T - 1]
     for t in range(T - 1, -1, -1):
         if t < T - 1:
-            torch.addmm(dys[t], da_t[t + 1], w_hh, out=dh)              # δh_t
+            dh = torch.addmm(dys[t], da_t[t + 1], w_hh)                 # δh_t
         torch.mul(dh, k_ot[t], out=da_o[t])                             # δa^o_t
-        dc.addcmul_(dh, k_ct[t])                                        # δc_t
+        dc = torch.addcmul(dc, dh, k_ct[t])                             # δc_t
         if w_co is not None:
             dc.addcmul_(da_o[t], w_co)                                  # + δa^o_t w_co
-        torch.mul(dc_n, m_t[t], out=da_m[t])                            # other blocks
-        if f_t is not None:
-            dc.mul_(f_t[t])                                             # carry δc_t f_t
-        if w_cif is not None:                                           # + peepholes
-            dc.addcmul_(da_i[t], w_cif[0]).addcmul_(da_f[t], w_cif[1])
+        torch.mul(dc.unsqueeze(1), m_t[t], out=da_m[t])                 # other blocks
+        if w_cif is not None:                                           # carry, peephole
+            dc = torch.addcmul(dc * f_t[t], da_if[t][:, 0], w_cif[0]).addcmul_(
+                da_if[t][:, 1], w_cif[1])
+        elif f_t is not None:
+            dc = dc * f_t[t]                                            # carry δc_t f_t
     return da, dc
 
 
 def _lstm_like_factors(ws, o, tc):
     """``k_c = o (1 - tanh^2 c)`` and ``k_o = tanh(c) o(1-o)`` for all steps, in the workspace."""
     k_c, k_o = ws.take(*tc.shape), ws.take(*tc.shape)
-    _tanh_grad_into(k_c, tc).mul_(o)
-    _sig_grad_into(k_o, o).mul_(tc)
+    torch.mul(tc, tc, out=k_c).neg_().add_(1.0).mul_(o)
+    torch.mul(o, o, out=k_o).neg_().add_(o).mul_(tc)
     return k_c, k_o
+
+
+def _sig_grad_into(out, s):
+    """``out = s (1 - s)`` for sigmoid outputs ``s``."""
+    return torch.mul(s, s, out=out).neg_().add_(s)
+
+
+def _tanh_grad_into(out, v):
+    """``out = 1 - v^2`` for tanh outputs ``v``."""
+    return torch.mul(v, v, out=out).neg_().add_(1.0)
 
 
 def _times_c_prev(out, c0, c):
@@ -336,7 +320,7 @@ def _lstm_backward(ctx, ws, dy, dh_T, dc_T, x, h0, c0, w_ih, w_hh, gates, c, tc,
     da, dc = _lstm_like_backward_loop(ws, dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, len(names), H,
                                       w_co=w_co, w_cif=w_cif)
     dh0 = torch.mm(da[0], w_hh)
-    grads = weight_grads(ctx.needs_input_grad, da, da, step_inputs(x, h0, y, ws), w_ih, 3)
+    grads = weight_grads(ctx.needs_input_grad, da, da, x, h_prev_of(h0, y, ws), w_ih, 3)
     dx, dw_ih, dw_hh, db_ih, db_hh = grads
     return dx, dh0, dc, dw_ih, dw_hh, db_ih, db_hh, da
 
@@ -394,7 +378,7 @@ class LSTMFunction(torch.autograd.Function):
     @first_order
     def backward(ctx, dy, dh_T, dc_T):
         x, h0, c0, w_ih, w_hh, gates, c, tc, y = ctx.saved_tensors
-        ws = Workspace(y, 10 * y.numel() + x.numel())
+        ws = Workspace(y, 10 * y.numel())
         return _lstm_backward(ctx, ws, dy, dh_T, dc_T, x, h0, c0, w_ih, w_hh, gates, c, tc, y,
                               "ifgo")[:7]
 
@@ -444,7 +428,7 @@ class PeepholeLSTMFunction(torch.autograd.Function):
     def backward(ctx, dy, dh_T, dc_T):
         x, h0, c0, w_ih, w_hh, w_ci, w_cf, w_co, gates, c, tc, y = ctx.saved_tensors
         H = w_hh.shape[1]
-        ws = Workspace(y, 11 * y.numel() + x.numel())
+        ws = Workspace(y, 11 * y.numel())
         *grads, da = _lstm_backward(ctx, ws, dy, dh_T, dc_T, x, h0, c0, w_ih, w_hh, gates, c, tc,
                                     y, "ifgo", w_co=w_co, w_cif=torch.stack([w_ci, w_cf]))
         dx, dh0, dc, dw_ih, dw_hh, db_ih, db_hh = grads
@@ -495,7 +479,7 @@ class CoupledLSTMFunction(torch.autograd.Function):
     @first_order
     def backward(ctx, dy, dh_T, dc_T):
         x, h0, c0, w_ih, w_hh, gates, c, tc, y = ctx.saved_tensors
-        ws = Workspace(y, 8 * y.numel() + x.numel())
+        ws = Workspace(y, 8 * y.numel())
         return _lstm_backward(ctx, ws, dy, dh_T, dc_T, x, h0, c0, w_ih, w_hh, gates, c, tc, y,
                               "fgo")[:7]
 
@@ -535,7 +519,7 @@ class NoForgetLSTMFunction(torch.autograd.Function):
     @first_order
     def backward(ctx, dy, dh_T, dc_T):
         x, h0, w_ih, w_hh, gates, tc, y = ctx.saved_tensors
-        ws = Workspace(y, 8 * y.numel() + x.numel())
+        ws = Workspace(y, 8 * y.numel())
         return _lstm_backward(ctx, ws, dy, dh_T, dc_T, x, h0, None, w_ih, w_hh, gates, None, tc,
                               y, "igo")[:7]
 
@@ -598,9 +582,8 @@ class GRUFunction(torch.autograd.Function):
         x, h0, w_ih, w_hh, rz, n, hn, y = ctx.saved_tensors
         T, B, H = y.shape
         r, z = rz.split(H, dim=2)
-        ws = Workspace(y, 15 * y.numel() + x.numel())
-        xh = step_inputs(x, h0, y, ws)
-        h_prev = xh[..., x.shape[2]:]                   # h_{t-1}, (T, B, H)
+        ws = Workspace(y, 15 * y.numel())
+        h_prev = h_prev_of(h0, y, ws)
         dxz = ws.take(T, B, 3 * H)
         if ctx.reset_after:
             k_x = ws.take(T, B, 3 * H)                 # δxz = δh k_x, blocks r, z, n
@@ -611,7 +594,7 @@ class GRUFunction(torch.autograd.Function):
         torch.sub(h_prev, n, out=k_z).mul_(z).addcmul_(k_z, z, value=-1.0)   # (h-n) z(1-z)
         dys, zs = dy.unbind(0), z.unbind(0)
         dxs = dxz.view(T, B, 3, H).unbind(0)
-        hp2 = h_prev.reshape(T * B, H)
+        hp2 = h_prev.view(T * B, H)
         dh = dh_T + dys[T - 1]
         if ctx.reset_after:
             _sig_grad_into(k_r, r).mul_(hn).mul_(k_n)                   # k_n hn r(1-r)
@@ -628,7 +611,7 @@ class GRUFunction(torch.autograd.Function):
                 torch.mul(dh1, kxs[t], out=dxs[t])
                 torch.mul(dh1, khs[t], out=dhs[t])
             dh0 = torch.addmm(dh * zs[0], dhz_t[0], w_hh)
-            dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, dxz, dhz, xh,
+            dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, dxz, dhz, x, hp2,
                                                           w_ih, 2)
         else:
             _sig_grad_into(k_r, r).mul_(h_prev)        # δa^r = (δa^n W_hn) k_r
@@ -647,7 +630,7 @@ class GRUFunction(torch.autograd.Function):
             dh0 = torch.addmm(dh * zs[0], da_rz[0], w_rz).addcmul_(d_rh, rs[0])
             need = list(ctx.needs_input_grad)
             need_w_hh, need[3] = need[3], False                       # block n differs: below
-            dx, dw_ih, _, db_ih, db_hh = weight_grads(need, dxz, dxz, xh, w_ih, 2)
+            dx, dw_ih, _, db_ih, db_hh = weight_grads(need, dxz, dxz, x, hp2, w_ih, 2)
             dw_hh = None
             if need_w_hh:
                 d2 = dxz.view(T * B, 3 * H)
