@@ -72,12 +72,13 @@ def sigmoid(z):
     ndarray
         ``sigmoid(z)``, same shape as ``z``, values in ``[0, 1]``.
     """
-    s = np.negative(_as_float(z))
+    z = _as_float(z)
+    s = np.negative(z, out=np.empty_like(z))            # an array even for a 0-d z
     with np.errstate(over="ignore", under="ignore"):   # exp(-z) = inf for z < -709.78: s = 0
         np.exp(s, out=s)
         s += 1.0
         np.reciprocal(s, out=s)
-    return s
+    return s if s.ndim else s[()]                       # a scalar in, a scalar out
 
 
 def tanh(z):

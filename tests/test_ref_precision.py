@@ -157,3 +157,11 @@ def test_float32_cell_with_a_shut_forget_gate_is_relatively_exact():
     errors = block_errors(cell, g32, g64)
     assert errors["weight_ih[f]"] <= 1e-4 and errors["bias_ih[f]"] <= 1e-4
     assert 0 < np.max(np.abs(g32["bias_ih"][4:8])) < 1e-20  # tiny, and still resolved
+
+
+def test_sigmoid_of_a_scalar_is_a_scalar_and_of_a_0d_array_too():
+    # the in-place computation must not fail on 0-d input (the hand-set memory cell passes floats)
+    for z in (3.0, -800.0, np.float32(-2.0), np.array(0.5)):
+        s = lstm_ref.sigmoid(z)
+        assert np.ndim(s) == 0
+        assert s == exact_sigmoid(float(z)) or abs(s - exact_sigmoid(float(z))) <= 4 * np.spacing(s)
