@@ -148,7 +148,9 @@ class Cell:
             (``weight_ih_l0``) are accepted. Missing, unexpected,
             mis-shaped or non-finite arrays raise ``ValueError``, and so
             does a name given twice (``weight_ih`` and ``weight_ih_l0``).
-            Nothing is changed unless every array is valid.
+            Nothing is changed unless every array is valid. The arrays are
+            copied before any is stored, so ``d`` may hold the cell's own
+            arrays under other names (a swap of the two biases works).
         """
         for name, a in self._checked_state_dict(d).items():
             store_param(self, name, a)
@@ -172,7 +174,7 @@ class Cell:
                 raise ValueError(f"state_dict[{name!r}] must have shape {shape}, "
                                  f"got {tuple(a.shape)}")
             check_finite(a, f"state_dict[{name!r}]")
-            new[name] = a
+            new[name] = np.array(a, copy=True)  # d may alias live arrays (a swap): copy first
         return new
 
     @classmethod

@@ -249,7 +249,10 @@ def checked_params(owner, shapes, dtype):
 def _to_numpy(a):
     """Turn a torch tensor (duck-typed, torch is never imported) into numpy."""
     if hasattr(a, "detach") and hasattr(a, "numpy"):
-        return a.detach().cpu().numpy()
+        a = a.detach().cpu()
+        if str(getattr(a, "dtype", "")) == "torch.bfloat16":     # numpy has no bfloat16
+            a = a.float()
+        return a.numpy()
     return a
 
 
@@ -268,9 +271,22 @@ def as_float_array(a, name, dtype=None):
     Returns
     -------
     ndarray
-        A floating-point array.
+        A floating-point array (torch tensors, bfloat16 included, become
+        numpy arrays).
+
+    Raises
+    ------
+    TypeError
+        For anything that is not an array of floats.
+    ValueError
+        For a numpy masked array with masked entries (the mask would be
+        ignored silently).
     """
     a = _to_numpy(a)
+    if np.ma.is_masked(a):
+        raise ValueError(f"{name} is a masked array with masked entries; lstm_ref has no "
+                         "notion of a mask and would silently use the values underneath: "
+                         "pass a.filled(value) or a plain ndarray")
     if isinstance(a, (bool, int, float, str, bytes, dict)) or a is None:
         raise TypeError(f"{name} must be a floating-point ndarray, got {type(a).__name__}")
     try:

@@ -47,6 +47,9 @@ class RNN(Cell):
 
     def __init__(self, input_size, hidden_size, *, nonlinearity="tanh", seed=None,
                  dtype=np.float64):
+        if not isinstance(nonlinearity, str):
+            raise TypeError(f"nonlinearity must be the string 'tanh' or 'relu', "
+                            f"got {type(nonlinearity).__name__}")
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity

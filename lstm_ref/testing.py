@@ -28,7 +28,7 @@ gradient block does not raise a false alarm.
 import numpy as np
 
 from .cell import Cell
-from .checks import check_size, describe
+from .checks import check_number, check_size, describe
 from .gradcheck import FLOOR, numerical_gradient, relative_error
 from .unroll import backward, forward
 
@@ -133,7 +133,9 @@ def check_step(step_fn, cell="LSTM", *, backward_fn=None, input_size=3, hidden_s
     seed : int, optional
         Seed of the weights, input and state.
     atol : float, optional
-        Forward tolerance on the max abs difference (default 1e-8).
+        Forward tolerance on the max abs difference (default 1e-8); this,
+        ``rtol`` and ``eps`` must be finite real numbers (``TypeError`` /
+        ``ValueError`` otherwise, never a comparison that silently fails).
     rtol : float, optional
         Gradient tolerance on the error, relative with the absolute floor
         of :func:`lstm_ref.gradcheck` (default 1e-6).
@@ -174,6 +176,8 @@ def check_step(step_fn, cell="LSTM", *, backward_fn=None, input_size=3, hidden_s
     input_size = check_size(input_size, "input_size")
     hidden_size = check_size(hidden_size, "hidden_size")
     batch_size = check_size(batch_size, "batch_size")
+    atol, rtol = check_number(atol, "atol", low=0.0), check_number(rtol, "rtol", low=0.0)
+    eps = check_number(eps, "eps", low=0.0, low_open=True)
     cell = _make_cell(cell, input_size, hidden_size, seed, cell_kwargs)
     rng = np.random.default_rng(seed)
     B, D, H = batch_size, cell.input_size, cell.hidden_size

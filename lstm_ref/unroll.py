@@ -64,6 +64,18 @@ class SequenceCache:
         self.cell, self.params, self.x, self.h0 = cell, params, x, h0
         self.outputs, self.steps = outputs, steps
 
+    def __getstate__(self):
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __setstate__(self, state):
+        """Unpickling or ``copy.deepcopy`` gives writeable arrays: make them read-only again."""
+        for name, value in state.items():
+            setattr(self, name, value)
+        for a in (self.x, self.h0, self.outputs, *self.params.values()):
+            a.flags.writeable = False
+        for step in self.steps:
+            _freeze(step)
+
 
 def forward(cell, x, state=None):
     """Run a cell (or a :class:`Stack`, or a list of cells) over a sequence.
@@ -318,6 +330,8 @@ class Stack:
     """
 
     def __init__(self, cells):
+        if isinstance(cells, (str, bytes, dict)) or not hasattr(cells, "__iter__"):
+            raise TypeError(f"Stack needs a list of cells, got {describe(cells)}")
         cells = list(cells)
         if not cells:
             raise ValueError("Stack needs at least one cell, got an empty list")
@@ -379,6 +393,12 @@ class Stack:
             to no layer raise ``ValueError``; nothing is changed unless every
             layer's arrays are valid.
         """
+        for c, arrays in zip(self.cells, self._checked_state_dict(d)):
+            for name, a in arrays.items():
+                store_param(c, name, a)
+
+    def _checked_state_dict(self, d):
+        """One dict of validated copies per layer, ready to store (see load_state_dict)."""
         if not isinstance(d, dict):
             raise TypeError(f"state_dict must be a dict of arrays, got {type(d).__name__}")
         layers = {f"{k}." for k in range(len(self.cells))}
@@ -387,12 +407,9 @@ class Stack:
         if extra:
             raise ValueError(f"state_dict for a Stack of {len(self.cells)} layers has unexpected "
                              f"keys {extra}; expected keys like '0.weight_ih'")
-        new = [c._checked_state_dict({n[len(f"{k}."):]: a for n, a in d.items()
-                                      if n.startswith(f"{k}.")})
-               for k, c in enumerate(self.cells)]
-        for c, arrays in zip(self.cells, new):
-            for name, a in arrays.items():
-                store_param(c, name, a)
+        return [c._checked_state_dict({n[len(f"{k}."):]: a for n, a in d.items()
+                                       if n.startswith(f"{k}.")})
+                for k, c in enumerate(self.cells)]
 
     def zero_state(self, batch_size):
         """Zero state for every layer.
