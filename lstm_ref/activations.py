@@ -73,7 +73,8 @@ def sigmoid(z):
     ndarray
         ``sigmoid(z)``, same shape as ``z``, values in ``[0, 1]``.
     """
-    s = np.negative(_as_float(z))
+    s = np.array(_as_float(z), copy=True)      # an array even for 0-d input (a scalar
+    np.negative(s, out=s)                       # cannot be an out= argument)
     with np.errstate(over="ignore", under="ignore"):   # exp(-z) = inf for z < -709.78: s = 0
         np.exp(s, out=s)
         s += 1.0

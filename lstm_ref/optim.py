@@ -290,9 +290,9 @@ def clip_grad_norm(grads, max_norm):
     max_norm = check_number(max_norm, "max_norm", low=0.0, low_open=True)
     _check_grad_dict(grads)
     s, r = _scaled_norm(grads)
-    if not np.isfinite(s):
+    if not (np.isfinite(s) and np.isfinite(r)):
         bad = [k for k, g in grads.items() if not np.all(np.isfinite(g))]
-        raise ValueError(f"the gradient norm is {s}: NaN/inf entries in {bad}; nothing "
+        raise ValueError(f"the gradient norm is {s * r}: NaN/inf entries in {bad}; nothing "
                          "was scaled")
     norm = s * r                                   # inf if beyond the largest float
     coef = max_norm / (norm + 1e-6) if np.isfinite(norm) else (max_norm / s) / r

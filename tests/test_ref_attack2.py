@@ -308,3 +308,9 @@ def test_same_array_as_x_and_d_outputs_and_outputs_fed_back_hold():
     np.testing.assert_array_equal(dx1, dx2)
     y2, _, cache2 = lstm_ref.forward(cell, y, h)            # read-only outputs as input
     assert lstm_ref.gradcheck(cell, x=np.array(y), state=np.array(h)).ok(1e-6)
+
+
+def test_sigmoid_of_a_0d_array_works_like_numpy():
+    s = lstm_ref.sigmoid(np.array(10.0))         # was a bare "return arrays must be of ArrayType"
+    np.testing.assert_allclose(s, 1.0 / (1.0 + np.exp(-10.0)), rtol=1e-15)
+    assert lstm_ref.sigmoid(-30.0) == pytest.approx(9.357622968840175e-14, rel=1e-15)
