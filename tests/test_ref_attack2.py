@@ -314,3 +314,51 @@ def test_sigmoid_of_a_0d_array_works_like_numpy():
     s = lstm_ref.sigmoid(np.array(10.0))         # was a bare "return arrays must be of ArrayType"
     np.testing.assert_allclose(s, 1.0 / (1.0 + np.exp(-10.0)), rtol=1e-15)
     assert lstm_ref.sigmoid(-30.0) == pytest.approx(9.357622968840175e-14, rel=1e-15)
+
+
+# ------------------------------------------------------------ check_step, jacobian
+
+def _identity_step(x, state, p):
+    return state
+
+
+def test_check_step_refuses_options_it_would_ignore_for_a_cell_instance():
+    with pytest.raises(TypeError, match="reset_after"):
+        lstm_ref.testing.check_step(_identity_step, lstm_ref.GRU(3, 4), reset_after=False)
+    with pytest.raises(ValueError, match="input_size=3 contradicts"):
+        lstm_ref.testing.check_step(_identity_step, lstm_ref.GRU(5, 6), input_size=3)
+
+
+def test_check_step_backward_fn_returning_no_dict_is_a_type_error():
+    with pytest.raises(TypeError, match="backward_fn must return a dict"):
+        lstm_ref.testing.check_step(_identity_step, "GRU", backward_fn=lambda *a: None)
+
+
+def test_check_step_names_a_nan_output_of_the_users_step():
+    with pytest.raises(ValueError, match="NaN or inf in h'"):
+        lstm_ref.testing.check_step(lambda x, s, p: s * np.nan, "GRU")
+
+
+def test_check_step_catches_a_tiny_leak_in_h():
+    def leaky(x, state, p):
+        h, c = state
+        z = x @ p["weight_ih"].T + p["bias_ih"] + h @ p["weight_hh"].T + p["bias_hh"]
+        zi, zf, zg, zo = np.split(z, 4, axis=1)
+        i, f, g, o = (lstm_ref.sigmoid(zi), lstm_ref.sigmoid(zf), np.tanh(zg),
+                      lstm_ref.sigmoid(zo))
+        c = f * c + i * g
+        return o * np.tanh(c) + 1e-7 * h, c
+    assert "h'" in lstm_ref.testing.check_step(leaky, "LSTM").failures()
+
+
+def test_step_jacobians_use_the_cached_weights_and_name_a_foreign_cache():
+    from lstm_ref.jacobian import step_jacobians
+    cell = lstm_ref.LSTM(2, 3, seed=0)
+    _, _, cache = lstm_ref.forward(cell, np.ones((3, 1, 2)))
+    J = step_jacobians(cell, cache)
+    cell.weight_hh += 1.0                          # was read live (and None an AttributeError)
+    np.testing.assert_array_equal(step_jacobians(cell, cache), J)
+    with pytest.raises(TypeError, match="got NoneType"):
+        step_jacobians(cell, None)
+    with pytest.raises(ValueError, match="the cache of another cell"):
+        step_jacobians(lstm_ref.LSTM(2, 3), cache)
