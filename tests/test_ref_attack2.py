@@ -362,3 +362,54 @@ def test_step_jacobians_use_the_cached_weights_and_name_a_foreign_cache():
         step_jacobians(cell, None)
     with pytest.raises(ValueError, match="the cache of another cell"):
         step_jacobians(lstm_ref.LSTM(2, 3), cache)
+
+
+# ------------------------------------------------------------ property-based
+
+from hypothesis import given, settings, strategies as st   # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), which=st.sampled_from(["LSTM", "NoForgetLSTM", "CoupledLSTM"]),
+       edit=st.sampled_from(["weight_ih", "weight_hh", "bias_ih", "bias_hh", "x", "load"]))
+def test_inplace_edits_never_change_truncated_gradients_or_jacobians(seed, which, edit):
+    from lstm_ref.jacobian import direct_path
+    rng = np.random.default_rng(seed)
+    cell = getattr(lstm_ref, which)(2, 3, seed=seed)
+    x, d = rng.normal(size=(3, 2, 2)), rng.normal(size=(3, 2, 3))
+    _, _, cache = lstm_ref.forward(cell, x)
+    g0, dx0, _ = truncated_backward(cell, cache, d)
+    P0 = direct_path(cell, cache) if which != "CoupledLSTM" else None   # no Jacobian for it
+    if edit == "x":
+        x += 1.0
+    elif edit == "load":
+        cell.load_state_dict({k: v + 1.0 for k, v in cell.state_dict().items()})
+    else:
+        getattr(cell, edit)[...] = rng.normal(size=getattr(cell, edit).shape)
+    g1, dx1, _ = truncated_backward(cell, cache, d)
+    np.testing.assert_array_equal(dx0, dx1)
+    for k in g0:
+        np.testing.assert_array_equal(g0[k], g1[k])
+    if P0 is not None:
+        np.testing.assert_array_equal(direct_path(cell, cache), P0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(p_dtype=st.sampled_from([np.float32, np.float64]),
+       g_dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+       scale=st.sampled_from([1e-3, 1.0, 1e30, 1e38, 1e300]),
+       which=st.sampled_from(["sgd", "momentum", "adam"]))
+def test_optimiser_steps_never_write_non_finite_values(p_dtype, g_dtype, scale, which):
+    p = {"w": np.linspace(-1, 1, 4).astype(p_dtype)}
+    opt = {"sgd": lambda: lstm_ref.SGD(p, lr=1.0),
+           "momentum": lambda: lstm_ref.SGD(p, lr=1.0, momentum=0.9),
+           "adam": lambda: lstm_ref.Adam(p, lr=1.0)}[which]()
+    with np.errstate(over="ignore"):
+        g = {"w": (np.array([1.0, -2.0, 3.0, -4.0]) * scale).astype(g_dtype)}
+    for _ in range(2):
+        before = p["w"].copy()
+        try:
+            opt.step(g)
+        except ValueError:
+            np.testing.assert_array_equal(p["w"], before)   # refused: untouched
+        assert np.all(np.isfinite(p["w"])) and p["w"].dtype == p_dtype
