@@ -282,7 +282,17 @@ def cache_floats(cache):
         ``T*B*D + T*B*H + B*H + T * cell.cache_floats_per_step(B) + P``
         (see :func:`forward`); for a Stack the sum over layers, less each
         upper layer's input, which is the outputs of the layer below.
+
+    Raises
+    ------
+    TypeError
+        For anything else (it would count 0 floats).
     """
+    ok = isinstance(cache, SequenceCache) or (
+        isinstance(cache, list) and cache and all(isinstance(c, SequenceCache) for c in cache))
+    if not ok:
+        raise TypeError("cache must be a SequenceCache from forward() (or the list of them "
+                        f"that Stack.forward returns), got {describe(cache)}")
     seen, total = set(), 0
     stack = [cache]
     while stack:

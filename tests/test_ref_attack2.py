@@ -413,3 +413,21 @@ def test_optimiser_steps_never_write_non_finite_values(p_dtype, g_dtype, scale, 
         except ValueError:
             np.testing.assert_array_equal(p["w"], before)   # refused: untouched
         assert np.all(np.isfinite(p["w"])) and p["w"].dtype == p_dtype
+
+
+def test_cache_floats_of_something_else_is_a_type_error_not_zero():
+    for bad in (None, "abc", [], [None]):
+        with pytest.raises(TypeError, match="SequenceCache"):
+            lstm_ref.cache_floats(bad)
+
+
+def test_to_torch_validates_the_parameters_like_forward():
+    pytest.importorskip("torch")
+    cell = lstm_ref.LSTM(2, 3, seed=0)
+    cell.weight_hh[0, 0] = np.nan                   # was a torch module full of NaN
+    with pytest.raises(ValueError, match="LSTM.weight_hh must be finite"):
+        lstm_ref.to_torch(cell)
+    cell = lstm_ref.LSTM(2, 3, seed=0)
+    cell.bias_hh = np.ones(1)                       # was torch's own RuntimeError
+    with pytest.raises(ValueError, match=r"LSTM.bias_hh must have shape \(12,\)"):
+        lstm_ref.to_torch(cell)
