@@ -142,7 +142,8 @@ def check_no_shared_arrays(arrays, what):
 
     A parameter listed twice (``Stack([c, c])``, or one array under two
     names) would be updated twice by an optimiser step and get only one of
-    its two gradients.
+    its two gradients; a gradient listed twice would be scaled twice by
+    :func:`lstm_ref.clip_grad_norm`. Disjoint slices of one buffer are fine.
 
     Parameters
     ----------
@@ -154,9 +155,22 @@ def check_no_shared_arrays(arrays, what):
     items = list(arrays.items())
     for k, (name, a) in enumerate(items):
         for other, b in items[:k]:
-            if np.may_share_memory(a, b):
+            if _overlap(a, b):
                 raise ValueError(f"{what}: {name!r} and {other!r} are the same array (or share "
                                  "memory); every parameter must appear once")
+
+
+def _overlap(a, b):
+    """True when ``a`` and ``b`` share an element. Disjoint slices of one buffer
+    (a flat parameter vector cut into weights) do not; the exact test is tried
+    only when the cheap bounds test says they might, and counted as shared if
+    it is too hard."""
+    if not np.may_share_memory(a, b):
+        return False
+    try:
+        return bool(np.shares_memory(a, b, max_work=10_000))
+    except np.exceptions.TooHardError:
+        return True
 
 
 def store_param(owner, name, a):

@@ -285,10 +285,12 @@ def clip_grad_norm(grads, max_norm):
     TypeError
         When ``grads`` is not a dict of float arrays or ``max_norm`` not a number.
     ValueError
-        For ``max_norm <= 0``, NaN or inf, or a non-finite gradient norm.
+        For ``max_norm <= 0``, NaN or inf, a non-finite gradient norm, or two
+        entries that share memory (they would be counted and scaled twice).
     """
     max_norm = check_number(max_norm, "max_norm", low=0.0, low_open=True)
     _check_grad_dict(grads)
+    check_no_shared_arrays(grads, "grads")          # would be counted and scaled twice
     s, r = _scaled_norm(grads)
     if not (np.isfinite(s) and np.isfinite(r)):
         bad = [k for k, g in grads.items() if not np.all(np.isfinite(g))]

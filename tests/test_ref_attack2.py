@@ -431,3 +431,20 @@ def test_to_torch_validates_the_parameters_like_forward():
     cell.bias_hh = np.ones(1)                       # was torch's own RuntimeError
     with pytest.raises(ValueError, match=r"LSTM.bias_hh must have shape \(12,\)"):
         lstm_ref.to_torch(cell)
+
+
+def test_clip_grad_norm_refuses_a_gradient_listed_twice():
+    g = np.full(4, 10.0)
+    with pytest.raises(ValueError, match="share memory"):   # was scaled twice, silently
+        lstm_ref.clip_grad_norm({"a": g, "b": g}, 1.0)
+    np.testing.assert_array_equal(g, 10.0)
+
+
+def test_disjoint_slices_of_one_buffer_are_accepted_as_parameters():
+    buf = np.zeros(12)
+    p = {"w": buf[:6].reshape(2, 3), "b": buf[6:]}         # a flat parameter vector
+    opt = lstm_ref.SGD(p, lr=1.0)
+    opt.step({"w": np.ones((2, 3)), "b": np.full(6, 2.0)})
+    np.testing.assert_array_equal(buf, [-1.0] * 6 + [-2.0] * 6)
+    with pytest.raises(ValueError, match="share memory"):
+        lstm_ref.SGD({"w": buf[:6], "b": buf[5:]}, lr=1.0)
