@@ -26,7 +26,7 @@ size, ``G`` number of gate blocks):
 import numpy as np
 
 from .checks import (as_float_array, check_dtype, check_finite, check_shape, check_size,
-                     checked_params, describe, store_param)
+                     checked_params, describe, store_params)
 
 __all__ = ["Cell"]
 
@@ -152,8 +152,7 @@ class Cell:
             copied before any is stored, so ``d`` may hold the cell's own
             arrays under other names (a swap of the two biases works).
         """
-        for name, a in self._checked_state_dict(d).items():
-            store_param(self, name, a)
+        store_params([(self, name, a) for name, a in self._checked_state_dict(d).items()])
 
     def _checked_state_dict(self, d):
         """The arrays of ``d`` validated and cast, ready to copy in (see load_state_dict)."""

@@ -12,7 +12,7 @@ import numpy as np
 
 __all__ = ["as_float_array", "check_sequence", "check_finite", "check_shape", "check_size",
            "check_dtype",
-           "check_bool", "check_number", "check_no_shared_arrays", "frozen_copy", "store_param", "checked_params", "describe"]
+           "check_bool", "check_number", "check_no_shared_arrays", "frozen_copy", "store_param", "store_params", "checked_params", "describe"]
 
 
 def describe(obj):
@@ -171,6 +171,30 @@ def _overlap(a, b):
         return bool(np.shares_memory(a, b, max_work=10_000))
     except np.exceptions.TooHardError:
         return True
+
+
+def store_params(items):
+    """Store validated arrays into the live parameters, for one load_state_dict.
+
+    Each ``(owner, name, a)`` goes through :func:`store_param` (copied into
+    the live array, which an optimiser may hold), except that a live array
+    sharing memory with another live array of ``items`` (one array assigned
+    to two parameters, ``cell.bias_hh = cell.bias_ih``) is replaced by a
+    fresh copy: writing both in place would leave both holding the last value.
+
+    Parameters
+    ----------
+    items : list
+        ``(owner, name, a)`` triples with validated arrays ``a``.
+    """
+    live = [getattr(owner, name, None) for owner, name, _ in items]
+    arrays = [(k, a) for k, a in enumerate(live) if isinstance(a, np.ndarray)]
+    tied = {k for k, a in arrays for j, b in arrays if j != k and _overlap(a, b)}
+    for k, (owner, name, a) in enumerate(items):
+        if k in tied:
+            setattr(owner, name, np.array(a, copy=True))
+        else:
+            store_param(owner, name, a)
 
 
 def store_param(owner, name, a):

@@ -12,7 +12,7 @@ The idea: the five-line training loop of the book::
 import numpy as np
 
 from .cell import Cell
-from .checks import check_no_shared_arrays, describe, store_param
+from .checks import check_no_shared_arrays, describe, store_params
 from .output import Linear, softmax_cross_entropy
 from .unroll import Stack, backward, forward
 
@@ -105,9 +105,9 @@ class SequenceModel:
         new_head = self.head._checked_state_dict(parts["head"])
         layers = new_cell if isinstance(self.cell, Stack) else [new_cell]
         cells = self.cell.cells if isinstance(self.cell, Stack) else [self.cell]
-        for owner, arrays in (*zip(cells, layers), (self.head, new_head)):
-            for name, a in arrays.items():
-                store_param(owner, name, a)
+        store_params([(owner, name, a)
+                      for owner, arrays in (*zip(cells, layers), (self.head, new_head))
+                      for name, a in arrays.items()])
 
     def forward(self, x, state=None):
         """Logits for every time step.

@@ -15,7 +15,7 @@ import numpy as np
 
 from .activations import log_softmax, softmax
 from .checks import (as_float_array, check_dtype, check_finite, check_shape, check_size,
-                     checked_params, describe, frozen_copy, store_param)
+                     checked_params, describe, frozen_copy, store_params)
 
 __all__ = ["Linear", "softmax_cross_entropy"]
 
@@ -104,8 +104,7 @@ class Linear:
             mis-shaped or non-finite arrays raise ``ValueError``; nothing is
             changed unless both arrays are valid.
         """
-        for name, v in self._checked_state_dict(d).items():
-            store_param(self, name, v)
+        store_params([(self, name, v) for name, v in self._checked_state_dict(d).items()])
 
     def _checked_state_dict(self, d):
         """Validated copies of ``weight`` and ``bias``, ready to store (see load_state_dict)."""

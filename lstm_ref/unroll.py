@@ -25,7 +25,7 @@ import numpy as np
 
 from .cell import Cell
 from .checks import (as_float_array, check_finite, check_no_shared_arrays, check_sequence,
-                     describe, frozen_copy, store_param)
+                     describe, frozen_copy, store_params)
 
 __all__ = ["forward", "backward", "Stack", "SequenceCache", "cache_floats"]
 
@@ -403,9 +403,8 @@ class Stack:
             to no layer raise ``ValueError``; nothing is changed unless every
             layer's arrays are valid.
         """
-        for c, arrays in zip(self.cells, self._checked_state_dict(d)):
-            for name, a in arrays.items():
-                store_param(c, name, a)
+        store_params([(c, name, a) for c, arrays in zip(self.cells, self._checked_state_dict(d))
+                      for name, a in arrays.items()])
 
     def _checked_state_dict(self, d):
         """One dict of validated copies per layer, ready to store (see load_state_dict)."""

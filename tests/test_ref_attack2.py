@@ -448,3 +448,13 @@ def test_disjoint_slices_of_one_buffer_are_accepted_as_parameters():
     np.testing.assert_array_equal(buf, [-1.0] * 6 + [-2.0] * 6)
     with pytest.raises(ValueError, match="share memory"):
         lstm_ref.SGD({"w": buf[:6], "b": buf[5:]}, lr=1.0)
+
+
+def test_load_state_dict_into_tied_live_arrays_loads_both_values():
+    cell = lstm_ref.RNN(2, 3, seed=0)
+    cell.bias_hh = cell.bias_ih                        # one array under two names
+    d = cell.state_dict()
+    d["bias_ih"], d["bias_hh"] = np.full(3, 1.0), np.full(3, 2.0)
+    cell.load_state_dict(d)                            # both were left at 2.0
+    np.testing.assert_array_equal(cell.bias_ih, 1.0)
+    np.testing.assert_array_equal(cell.bias_hh, 2.0)
