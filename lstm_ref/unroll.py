@@ -94,9 +94,9 @@ def forward(cell, x, state=None):
     Returns
     -------
     outputs : ndarray
-        ``h_1 .. h_T``, ``(T, B, H)``. Read-only: :func:`backward` needs these
-        values, so an in-place edit raises instead of corrupting the gradients
-        (copy it to change it).
+        ``h_1 .. h_T``, ``(T, B, H)``. Read-only, and a copy of what the
+        cache keeps: an in-place edit raises, and even one forced through
+        ``y.base`` cannot reach the cache (copy it to change it).
     final_state : ndarray or tuple
         State after the last step, same structure as ``state``; read-only too.
     cache : SequenceCache
@@ -145,8 +145,15 @@ def _forward(cell, x, state, owned):
     outputs.flags.writeable = False
     _freeze(state)                             # views of outputs, and c_T
     cache = SequenceCache(cell, p, x, h0, outputs, tuple(steps))
-    # the caller gets read-only views: their flag cannot be set back to writeable
-    return outputs.view(), cell.public_state(tuple(a.view() for a in state)), cache
+    return _handed_out(outputs), cell.public_state(tuple(_handed_out(a) for a in state)), cache
+
+
+def _handed_out(a):
+    """What the caller gets of an array the cache keeps: a read-only view of a
+    private copy. Its flag cannot be set back to writeable, and making the
+    copy it views writeable (``y.base.flags.writeable = True``) changes the
+    caller's copy, never the cache."""
+    return frozen_copy(a).view()
 
 
 def backward(cell, cache, d_outputs, d_final_state=None):

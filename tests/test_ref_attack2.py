@@ -458,3 +458,18 @@ def test_load_state_dict_into_tied_live_arrays_loads_both_values():
     cell.load_state_dict(d)                            # both were left at 2.0
     np.testing.assert_array_equal(cell.bias_ih, 1.0)
     np.testing.assert_array_equal(cell.bias_hh, 2.0)
+
+
+@pytest.mark.parametrize("make", [lstm_ref.GRU, lstm_ref.RNN, lstm_ref.LSTM])
+def test_forcing_the_returned_outputs_writeable_through_base_cannot_reach_the_cache(make):
+    cell = make(2, 3, seed=0)
+    x, d = np.random.default_rng(0).normal(size=(3, 2, 2)), np.ones((3, 2, 3))
+    y, final, cache = lstm_ref.forward(cell, x)
+    g0, dx0, _ = lstm_ref.backward(cell, cache, d)
+    for a in (y, *(final if isinstance(final, tuple) else (final,))):
+        a.base.flags.writeable = True               # the owner of the data could be flipped
+        a.base[...] = 0.5                           # and changed GRU's/RNN's gradients
+    g1, dx1, _ = lstm_ref.backward(cell, cache, d)
+    np.testing.assert_array_equal(dx0, dx1)
+    for k in g0:
+        np.testing.assert_array_equal(g0[k], g1[k])
