@@ -26,7 +26,7 @@ size, ``G`` number of gate blocks):
 import numpy as np
 
 from .checks import (as_float_array, check_dtype, check_finite, check_shape, check_size,
-                     checked_params, describe, store_params)
+                     checked_params, describe, frozen_copy, store_params)
 
 __all__ = ["Cell"]
 
@@ -432,9 +432,16 @@ class Cell:
         Returns
         -------
         dict
-            gate name -> ``(B, H)`` activations (for GRU also ``"n"``).
+            gate name -> ``(B, H)`` activations (for GRU also ``"n"``):
+            read-only views of copies, so nothing done to them (not even
+            setting the flag of their base) can change the cache.
         """
-        return dict(zip(self.gates, split(cache[0], self.num_gates)))
+        return read_only_copies(dict(zip(self.gates, split(cache[0], self.num_gates))))
+
+
+def read_only_copies(arrays):
+    """name -> read-only view of a private copy, for arrays handed out of a cache."""
+    return {k: frozen_copy(a).view() for k, a in arrays.items()}
 
 
 def _strip_layer_suffix(d):

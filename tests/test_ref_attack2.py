@@ -473,3 +473,21 @@ def test_forcing_the_returned_outputs_writeable_through_base_cannot_reach_the_ca
     np.testing.assert_array_equal(dx0, dx1)
     for k in g0:
         np.testing.assert_array_equal(g0[k], g1[k])
+
+
+@pytest.mark.parametrize("make", [lstm_ref.GRU, lstm_ref.RNN, lstm_ref.LSTM])
+def test_forcing_gate_values_writeable_through_base_cannot_reach_the_cache(make):
+    cell = make(2, 3, seed=0)
+    x, d = np.random.default_rng(1).normal(size=(3, 2, 2)), np.ones((3, 2, 3))
+    _, _, cache = lstm_ref.forward(cell, x)
+    g0, dx0, _ = lstm_ref.backward(cell, cache, d)
+    for step in cache.steps:
+        for a in cell.gate_values(step).values():
+            with pytest.raises(ValueError):
+                a[...] = 0.0
+            a.base.flags.writeable = True           # was the cache's own array
+            a.base[...] = 0.25
+    g1, dx1, _ = lstm_ref.backward(cell, cache, d)
+    np.testing.assert_array_equal(dx0, dx1)
+    for k in g0:
+        np.testing.assert_array_equal(g0[k], g1[k])
