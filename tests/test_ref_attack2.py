@@ -491,3 +491,15 @@ def test_forcing_gate_values_writeable_through_base_cannot_reach_the_cache(make)
     np.testing.assert_array_equal(dx0, dx1)
     for k in g0:
         np.testing.assert_array_equal(g0[k], g1[k])
+
+
+def test_sequence_model_of_a_stack_round_trips_its_state_dict():
+    def make(s):
+        return lstm_ref.SequenceModel([lstm_ref.LSTM(2, 3, seed=s), lstm_ref.GRU(3, 3, seed=s + 1)],
+                                      lstm_ref.Linear(3, 2, seed=s + 2))
+    a, b = make(0), make(5)
+    b.load_state_dict(a.state_dict())
+    x, y = np.random.default_rng(0).normal(size=(4, 2, 2)), np.zeros((4, 2), int)
+    assert a.loss_and_grads(x, y)[0] == b.loss_and_grads(x, y)[0]
+    with pytest.raises(ValueError, match="unexpected keys"):
+        b.load_state_dict({**a.state_dict(), "cell.2.bias_hh": np.ones(9)})
