@@ -503,3 +503,13 @@ def test_sequence_model_of_a_stack_round_trips_its_state_dict():
     assert a.loss_and_grads(x, y)[0] == b.loss_and_grads(x, y)[0]
     with pytest.raises(ValueError, match="unexpected keys"):
         b.load_state_dict({**a.state_dict(), "cell.2.bias_hh": np.ones(9)})
+
+
+def test_memory_sequence_sizes_and_values_follow_the_error_style():
+    from lstm_ref.memory import memory_sequence
+    with pytest.raises(TypeError, match="T must be an int"):
+        memory_sequence([0.5], 3.0)                  # was a ValueError
+    with pytest.raises(ValueError, match=">= 2"):
+        memory_sequence([0.5], 1)
+    with pytest.raises(TypeError, match="values"):
+        memory_sequence(["a"], 3)                    # was numpy's own ValueError
