@@ -28,7 +28,8 @@ cache.
   the log of the smallest normal number, about ``-43.7``. They refuse NaN and
   infinite logits, and ``log_softmax`` refuses logits whose spread exceeds the
   largest float (``z_max - z_min`` overflows): both raise ``ValueError``
-  instead of returning NaN or ``-inf`` with a warning.
+  instead of returning NaN or ``-inf`` with a warning. A scalar (0-d) input
+  has no class axis: ``ValueError``.
 """
 import numpy as np
 
@@ -163,6 +164,9 @@ def relu_grad(a):
 
 def _shifted(z, axis, name):
     z = _as_float(z)
+    if z.ndim == 0:
+        raise ValueError(f"{name} needs an array with at least one axis (the classes), "
+                         "got a scalar")
     if not np.all(np.isfinite(z)):
         bad = int(z.size - np.count_nonzero(np.isfinite(z)))
         raise ValueError(f"{name} needs finite logits, got {bad} NaN/inf entries")

@@ -26,7 +26,7 @@ size, ``G`` number of gate blocks):
 import numpy as np
 
 from .checks import (as_float_array, check_dtype, check_finite, check_shape, check_size,
-                     checked_params, describe, store_param)
+                     checked_params, describe, frozen_copy, store_params)
 
 __all__ = ["Cell"]
 
@@ -148,10 +148,11 @@ class Cell:
             (``weight_ih_l0``) are accepted. Missing, unexpected,
             mis-shaped or non-finite arrays raise ``ValueError``, and so
             does a name given twice (``weight_ih`` and ``weight_ih_l0``).
-            Nothing is changed unless every array is valid.
+            Nothing is changed unless every array is valid. The arrays are
+            copied before any is stored, so ``d`` may hold the cell's own
+            arrays under other names (a swap of the two biases works).
         """
-        for name, a in self._checked_state_dict(d).items():
-            store_param(self, name, a)
+        store_params([(self, name, a) for name, a in self._checked_state_dict(d).items()])
 
     def _checked_state_dict(self, d):
         """The arrays of ``d`` validated and cast, ready to copy in (see load_state_dict)."""
@@ -172,7 +173,7 @@ class Cell:
                 raise ValueError(f"state_dict[{name!r}] must have shape {shape}, "
                                  f"got {tuple(a.shape)}")
             check_finite(a, f"state_dict[{name!r}]")
-            new[name] = a
+            new[name] = np.array(a, copy=True)  # d may alias live arrays (a swap): copy first
         return new
 
     @classmethod
@@ -431,9 +432,16 @@ class Cell:
         Returns
         -------
         dict
-            gate name -> ``(B, H)`` activations (for GRU also ``"n"``).
+            gate name -> ``(B, H)`` activations (for GRU also ``"n"``):
+            read-only views of copies, so nothing done to them (not even
+            setting the flag of their base) can change the cache.
         """
-        return dict(zip(self.gates, split(cache[0], self.num_gates)))
+        return read_only_copies(dict(zip(self.gates, split(cache[0], self.num_gates))))
+
+
+def read_only_copies(arrays):
+    """name -> read-only view of a private copy, for arrays handed out of a cache."""
+    return {k: frozen_copy(a).view() for k, a in arrays.items()}
 
 
 def _strip_layer_suffix(d):

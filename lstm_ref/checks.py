@@ -12,7 +12,7 @@ import numpy as np
 
 __all__ = ["as_float_array", "check_sequence", "check_finite", "check_shape", "check_size",
            "check_dtype",
-           "check_bool", "check_number", "check_no_shared_arrays", "frozen_copy", "store_param", "checked_params", "describe"]
+           "check_bool", "check_number", "check_no_shared_arrays", "frozen_copy", "store_param", "store_params", "checked_params", "describe"]
 
 
 def describe(obj):
@@ -142,7 +142,8 @@ def check_no_shared_arrays(arrays, what):
 
     A parameter listed twice (``Stack([c, c])``, or one array under two
     names) would be updated twice by an optimiser step and get only one of
-    its two gradients.
+    its two gradients; a gradient listed twice would be scaled twice by
+    :func:`lstm_ref.clip_grad_norm`. Disjoint slices of one buffer are fine.
 
     Parameters
     ----------
@@ -154,9 +155,46 @@ def check_no_shared_arrays(arrays, what):
     items = list(arrays.items())
     for k, (name, a) in enumerate(items):
         for other, b in items[:k]:
-            if np.may_share_memory(a, b):
+            if _overlap(a, b):
                 raise ValueError(f"{what}: {name!r} and {other!r} are the same array (or share "
                                  "memory); every parameter must appear once")
+
+
+def _overlap(a, b):
+    """True when ``a`` and ``b`` share an element. Disjoint slices of one buffer
+    (a flat parameter vector cut into weights) do not; the exact test is tried
+    only when the cheap bounds test says they might, and counted as shared if
+    it is too hard."""
+    if not np.may_share_memory(a, b):
+        return False
+    try:
+        return bool(np.shares_memory(a, b, max_work=10_000))
+    except np.exceptions.TooHardError:
+        return True
+
+
+def store_params(items):
+    """Store validated arrays into the live parameters, for one load_state_dict.
+
+    Each ``(owner, name, a)`` goes through :func:`store_param` (copied into
+    the live array, which an optimiser may hold), except that a live array
+    sharing memory with another live array of ``items`` (one array assigned
+    to two parameters, ``cell.bias_hh = cell.bias_ih``) is replaced by a
+    fresh copy: writing both in place would leave both holding the last value.
+
+    Parameters
+    ----------
+    items : list
+        ``(owner, name, a)`` triples with validated arrays ``a``.
+    """
+    live = [getattr(owner, name, None) for owner, name, _ in items]
+    arrays = [(k, a) for k, a in enumerate(live) if isinstance(a, np.ndarray)]
+    tied = {k for k, a in arrays for j, b in arrays if j != k and _overlap(a, b)}
+    for k, (owner, name, a) in enumerate(items):
+        if k in tied:
+            setattr(owner, name, np.array(a, copy=True))
+        else:
+            store_param(owner, name, a)
 
 
 def store_param(owner, name, a):
@@ -249,7 +287,10 @@ def checked_params(owner, shapes, dtype):
 def _to_numpy(a):
     """Turn a torch tensor (duck-typed, torch is never imported) into numpy."""
     if hasattr(a, "detach") and hasattr(a, "numpy"):
-        return a.detach().cpu().numpy()
+        a = a.detach().cpu()
+        if str(getattr(a, "dtype", "")) == "torch.bfloat16":     # numpy has no bfloat16
+            a = a.float()
+        return a.numpy()
     return a
 
 
@@ -268,9 +309,22 @@ def as_float_array(a, name, dtype=None):
     Returns
     -------
     ndarray
-        A floating-point array.
+        A floating-point array (torch tensors, bfloat16 included, become
+        numpy arrays).
+
+    Raises
+    ------
+    TypeError
+        For anything that is not an array of floats.
+    ValueError
+        For a numpy masked array with masked entries (the mask would be
+        ignored silently).
     """
     a = _to_numpy(a)
+    if np.ma.is_masked(a):
+        raise ValueError(f"{name} is a masked array with masked entries; lstm_ref has no "
+                         "notion of a mask and would silently use the values underneath: "
+                         "pass a.filled(value) or a plain ndarray")
     if isinstance(a, (bool, int, float, str, bytes, dict)) or a is None:
         raise TypeError(f"{name} must be a floating-point ndarray, got {type(a).__name__}")
     try:

@@ -105,8 +105,15 @@ def layer_tensors(cell, suffix, bias=True, device=None):
     -------
     dict
         name + suffix -> tensor copy.
+
+    Raises
+    ------
+    TypeError, ValueError
+        When a parameter of the cell is not what :func:`lstm_ref.forward`
+        accepts (a list, a wrong shape or dtype, NaN or inf): the module
+        would not compute what the cell computes.
     """
-    params = cell.params()
+    params = cell.checked_params()
     if not bias:
         for name in ("bias_ih", "bias_hh"):
             if np.any(params[name] != 0):

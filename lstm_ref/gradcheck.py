@@ -22,6 +22,8 @@ the gradient is at least ``floor`` and absolute agreement ``tol * floor``
 (``1e-9`` for the default ``tol=1e-6``) below it. Use float64: in float32
 finite differences are accurate to only about ``1e-3``.
 """
+import numbers
+
 import numpy as np
 
 from .cell import Cell
@@ -129,7 +131,10 @@ def numerical_gradient(f, arrays, eps=1e-6):
         ``f()`` returns a float computed from the current contents of
         ``arrays`` (they are perturbed in place and restored).
     arrays : dict
-        name -> ndarray.
+        name -> writeable float64 ndarray. Other dtypes are refused
+        (``TypeError``): an integer array cannot hold ``p + eps``, and a
+        float32 one rounds it to a different step and the loss to 7 digits,
+        which would give a wrong gradient without a word.
     eps : float, optional
         Step size (default 1e-6).
 
@@ -137,24 +142,63 @@ def numerical_gradient(f, arrays, eps=1e-6):
     -------
     dict
         name -> gradient array of the same shape.
+
+    Raises
+    ------
+    TypeError
+        When ``arrays`` is not a dict of float64 arrays, or ``f()`` does not
+        return a real number.
+    ValueError
+        For a read-only or non-contiguous array, or a NaN/inf loss. Every
+        array is restored exactly, even when ``f`` raises.
     """
     eps = check_number(eps, "eps", low=0.0, low_open=True)
+    _check_perturbable(arrays)
     grads = {}
     for name, a in arrays.items():
         g = np.zeros(a.shape, np.float64)
         flat, gflat = a.reshape(-1), g.reshape(-1)
-        if not np.shares_memory(flat, a):
-            raise ValueError(f"array {name!r} must be contiguous to be perturbed in place")
         for k in range(flat.size):
             old = flat[k]
-            flat[k] = old + eps
-            up = f()
-            flat[k] = old - eps
-            down = f()
-            flat[k] = old
+            try:
+                flat[k] = old + eps
+                up = _loss_value(f)
+                flat[k] = old - eps
+                down = _loss_value(f)
+            finally:
+                flat[k] = old
             gflat[k] = (up - down) / (2 * eps)
         grads[name] = g
     return grads
+
+
+def _check_perturbable(arrays):
+    """Arrays that central differences can perturb in place: float64, writeable, contiguous."""
+    if not isinstance(arrays, dict):
+        raise TypeError(f"arrays must be a dict name -> float64 ndarray, got {describe(arrays)}")
+    for name, a in arrays.items():
+        if not isinstance(a, np.ndarray) or a.dtype != np.float64:
+            got = f"dtype {a.dtype}" if isinstance(a, np.ndarray) else describe(a)
+            raise TypeError(f"array {name!r} must be a float64 ndarray (finite differences "
+                            f"need float64 precision), got {got}")
+        if not a.flags.writeable:
+            raise ValueError(f"array {name!r} is read-only; it must be perturbed in place")
+        if not np.shares_memory(a.reshape(-1), a):
+            raise ValueError(f"array {name!r} must be contiguous to be perturbed in place")
+
+
+def _loss_value(f):
+    """``f()`` as a finite float (TypeError / ValueError otherwise)."""
+    v = f()
+    if isinstance(v, np.ndarray) and v.size == 1:
+        v = v.reshape(())[()]
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        raise TypeError(f"the loss function must return a real number, got {describe(v)}")
+    v = float(v)
+    if not np.isfinite(v):
+        raise ValueError(f"the loss function returned {v} at a perturbed point; finite "
+                         "differences need a finite loss")
+    return v
 
 
 def gradcheck_function(loss_fn, params, grads, eps=1e-6, floor=FLOOR):
@@ -166,9 +210,11 @@ def gradcheck_function(loss_fn, params, grads, eps=1e-6, floor=FLOOR):
         ``loss_fn()`` returns the loss (float) for the current contents of
         ``params``.
     params : dict
-        name -> ndarray, perturbed in place and restored.
+        name -> float64 ndarray, perturbed in place and restored (see
+        :func:`numerical_gradient`).
     grads : dict
-        name -> analytic gradient, same keys and shapes as ``params``.
+        name -> analytic gradient, same keys and shapes as ``params``
+        (a missing key is a ``ValueError``).
     eps : float, optional
         Step size (default 1e-6).
     floor : float, optional
@@ -189,7 +235,16 @@ def gradcheck_function(loss_fn, params, grads, eps=1e-6, floor=FLOOR):
     >>> res.ok(1e-6)
     True
     """
-    numeric = numerical_gradient(lambda: float(loss_fn()), params, eps)
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a function, got {describe(loss_fn)}")
+    floor = check_number(floor, "floor", low=0.0)
+    if not isinstance(grads, dict):
+        raise TypeError(f"grads must be a dict name -> ndarray, got {describe(grads)}")
+    missing = [k for k in params if k not in grads] if isinstance(params, dict) else []
+    if missing:
+        raise ValueError(f"grads must have a gradient for every array of params; missing "
+                         f"{missing}")
+    numeric = numerical_gradient(loss_fn, params, eps)
     return GradcheckResult({k: grads[k] for k in numeric}, numeric, floor)
 
 
@@ -232,7 +287,8 @@ def gradcheck(cell, x=None, state=None, *, T=3, B=2, seed=0, eps=1e-6, floor=FLO
     Parameters
     ----------
     cell : Cell or Stack or list
-        Any cell (float64 recommended), a Stack, or a list of cells.
+        Any float64 cell, a Stack, or a list of cells (a float32 cell is a
+        ``TypeError``: its finite differences are too coarse to judge).
     x : ndarray, optional
         Input ``(T, B, D)``; default standard-normal with the given ``T``, ``B``.
     state : ndarray or tuple or list, optional
@@ -265,6 +321,12 @@ def gradcheck(cell, x=None, state=None, *, T=3, B=2, seed=0, eps=1e-6, floor=FLO
         raise TypeError("cell must be an lstm_ref cell, a Stack or a list of cells, "
                         f"got {describe(cell)}")
     T, B = check_size(T, "T"), check_size(B, "B")
+    floor = check_number(floor, "floor", low=0.0)
+    if cell.dtype != np.float64:
+        raise TypeError(f"gradcheck needs a float64 cell, got {cell.dtype}: central differences "
+                        "in float32 are accurate to about 1e-3, so a correct gradient would look "
+                        "wrong; check a float64 copy, e.g. type(cell).from_state_dict("
+                        "cell.state_dict(), dtype=numpy.float64)")
     rng = np.random.default_rng(seed)
     x = (rng.normal(size=(T, B, cell.input_size)) if x is None
          else np.array(check_sequence(x, cell.input_size, np.float64)))

@@ -15,7 +15,7 @@ Backward: ``dn = dh' (1 - z)``, ``dz = dh' (h - n)``, and the old state gets
 import numpy as np
 
 from .activations import sigmoid
-from .cell import Cell, split
+from .cell import Cell, read_only_copies, split
 from .checks import check_bool
 
 __all__ = ["GRU"]
@@ -119,7 +119,7 @@ class GRU(Cell):
         """Gate activations of one step: ``{"r", "z", "n"}``, each ``(B, H)``."""
         h, rz, n, hn = cache
         H = self.hidden_size
-        return {"r": rz[:, :H], "z": rz[:, H:], "n": n}
+        return read_only_copies({"r": rz[:, :H], "z": rz[:, H:], "n": n})
 
     def grad_weight_hh(self, dhz, h_prev, caches):
         """``dW_hh``; for reset_after=False block n multiplies ``r * h_{t-1}``."""

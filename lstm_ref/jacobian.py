@@ -19,8 +19,9 @@ where ``f'(.) = f(1-f)`` and so on. The *direct path* keeps only the first
 line: ``prod_t diag(f_t)`` (the identity for the cell without a forget gate),
 the path Hochreiter & Schmidhuber's truncated gradient keeps.
 
-Everything here reads the gate values from the cache of
-:func:`lstm_ref.forward`; nothing is differentiated automatically.
+Everything here reads the gate values, and the weights, from the cache of
+:func:`lstm_ref.forward` (an in-place edit of the cell since then changes
+nothing); nothing is differentiated automatically.
 """
 import numpy as np
 
@@ -28,7 +29,7 @@ from .cell import split
 from .lstm import LSTM
 from .noforget import NoForgetLSTM
 from .rnn import RNN
-from .unroll import SequenceCache
+from .unroll import _check_cache
 
 __all__ = ["step_jacobians", "jacobian_products", "direct_path", "cell_state_jacobians",
            "spectral_norms"]
@@ -40,9 +41,7 @@ def _check(cell, cache):
                         f"got {type(cell).__name__}")
     if isinstance(cell, RNN) and cell.nonlinearity != "tanh":
         raise ValueError(f"step_jacobians needs a tanh RNN, got nonlinearity={cell.nonlinearity!r}")
-    if not isinstance(cache, SequenceCache) or cache.cell is not cell:
-        raise ValueError("cache must be the SequenceCache that lstm_ref.forward returned for "
-                         f"this cell, got {type(cache).__name__}")
+    _check_cache(cell, cache)     # TypeError for another type, ValueError for another cell
 
 
 def step_jacobians(cell, cache):
@@ -66,8 +65,9 @@ def step_jacobians(cell, cache):
     _check(cell, cache)
     H = cell.hidden_size
     if isinstance(cell, RNN):
-        return np.stack([(1.0 - h * h)[:, :, None] * cell.weight_hh for h in cache.steps])
-    W = cell.weight_hh
+        return np.stack([(1.0 - h * h)[:, :, None] * cache.params["weight_hh"]
+                         for h in cache.steps])
+    W = cache.params["weight_hh"]                # the weights forward used, not the live ones
     out = []
     for step in cache.steps:
         if isinstance(cell, LSTM):

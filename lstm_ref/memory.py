@@ -19,6 +19,7 @@ shows it at the read step.
 """
 import numpy as np
 
+from .checks import check_size
 from .lstm import LSTM
 
 __all__ = ["memory_cell", "memory_sequence"]
@@ -90,10 +91,14 @@ def memory_sequence(values, T, *, noise=0.0, seed=None):
     ndarray
         ``x`` of shape ``(T, B, 3)``: channels (write, value, read).
     """
-    values = np.asarray(values, dtype=np.float64)
+    try:
+        values = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"values must be a 1-d array of numbers, got {type(values).__name__}") \
+            from None
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"values must be a non-empty 1-d array (B,), got shape {values.shape}")
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 2:
+    if check_size(T, "T") < 2:                  # TypeError for a float or bool T
         raise ValueError(f"T must be an int >= 2, got {T!r}")
     if not np.all(np.isfinite(values)):
         raise ValueError("values must be finite numbers")

@@ -12,7 +12,7 @@ The idea: the five-line training loop of the book::
 import numpy as np
 
 from .cell import Cell
-from .checks import check_no_shared_arrays, describe
+from .checks import check_no_shared_arrays, describe, store_params
 from .output import Linear, softmax_cross_entropy
 from .unroll import Stack, backward, forward
 
@@ -81,6 +81,33 @@ class SequenceModel:
             name -> ndarray copy.
         """
         return {k: v.copy() for k, v in self.params().items()}
+
+    def load_state_dict(self, d):
+        """Load ``"cell.<name>"`` and ``"head.<name>"`` arrays, as :meth:`state_dict` gives them.
+
+        Parameters
+        ----------
+        d : dict
+            name -> ndarray or torch tensor. Keys outside ``"cell."`` and
+            ``"head."`` raise ``ValueError``, like missing, mis-shaped or
+            non-finite arrays; nothing is changed unless every array is valid.
+        """
+        if not isinstance(d, dict):
+            raise TypeError(f"state_dict must be a dict of arrays, got {describe(d)}")
+        extra = sorted((k for k in d if not (isinstance(k, str)
+                                             and k.startswith(("cell.", "head.")))), key=str)
+        if extra:
+            raise ValueError(f"state_dict for SequenceModel has unexpected keys {extra}; "
+                             "expected keys like 'cell.weight_ih' and 'head.weight'")
+        parts = {part: {k[len(part) + 1:]: v for k, v in d.items() if k.startswith(part + ".")}
+                 for part in ("cell", "head")}
+        new_cell = self.cell._checked_state_dict(parts["cell"])
+        new_head = self.head._checked_state_dict(parts["head"])
+        layers = new_cell if isinstance(self.cell, Stack) else [new_cell]
+        cells = self.cell.cells if isinstance(self.cell, Stack) else [self.cell]
+        store_params([(owner, name, a)
+                      for owner, arrays in (*zip(cells, layers), (self.head, new_head))
+                      for name, a in arrays.items()])
 
     def forward(self, x, state=None):
         """Logits for every time step.

@@ -7,7 +7,11 @@ update rules follow ``torch.optim`` exactly (no weight decay).
 Nothing here can poison the parameters silently. Hyper-parameters must be
 finite real numbers in their range; every gradient must be a finite array of
 the parameter's shape; and a step is computed in full before anything is
-written. If a gradient is NaN or infinite, or the update would overflow, the
+written. Updates and buffers (momentum, moments) are computed in each
+parameter's own dtype, as in torch, so a float32 parameter whose update
+exceeds float32's range is refused too. The optimiser keeps its own copy of
+the ``params`` dict (the arrays themselves are shared and updated in place).
+If a gradient is NaN or infinite, or the update would overflow, the
 step raises ``ValueError`` naming the array and leaves the parameters and the
 optimiser's state (momentum, moments, step count) exactly as they were.
 """
@@ -19,6 +23,9 @@ __all__ = ["SGD", "Adam", "clip_grad_norm", "global_norm"]
 
 
 def _check_params(params):
+    """Validate a params dict and return a copy of the dict (the arrays are the
+    caller's live arrays): adding or replacing an entry of the caller's dict
+    later cannot bypass these checks or desynchronise the optimiser's state."""
     if not isinstance(params, dict) or not params:
         raise TypeError(f"params must be a non-empty dict name -> ndarray, got {describe(params)}")
     for k, p in params.items():
@@ -28,7 +35,7 @@ def _check_params(params):
         if not p.flags.writeable:
             raise ValueError(f"params[{k!r}] is read-only; the optimiser updates it in place")
     check_no_shared_arrays(params, "params")
-    return params
+    return dict(params)
 
 
 def _check_grads(grads, names, shapes=None):
@@ -49,6 +56,12 @@ def _check_grads(grads, names, shapes=None):
             bad = int(g.size - np.count_nonzero(np.isfinite(g)))
             raise ValueError(f"grads[{k!r}] has {bad} NaN/inf entries; the step is refused and "
                              "the parameters are left unchanged")
+
+
+def _as(a, p):
+    """``a`` in the dtype of parameter ``p`` (a value beyond its range becomes inf,
+    which :func:`_commit` refuses; callers silence the cast warning)."""
+    return np.asarray(a).astype(p.dtype, copy=False)
 
 
 def _commit(params, new, state_updates):
@@ -115,10 +128,10 @@ class SGD:
                 g = grads[k]
                 if self.momentum:
                     v = self.velocity.get(k)
-                    v = np.array(g, dtype=p.dtype) if v is None else self.momentum * v + g
+                    v = np.array(g, dtype=p.dtype) if v is None else _as(self.momentum * v + g, p)
                     state.append((self.velocity, k, v))
                     g = v
-                new[k] = p - self.lr * g
+                new[k] = _as(p - self.lr * g, p)
         _commit(self.params, new, state)
 
 
@@ -184,13 +197,13 @@ class Adam:
         with np.errstate(over="ignore", invalid="ignore"):
             for k, p in self.params.items():
                 g = grads[k]
-                m = b1 * self.m[k] + (1.0 - b1) * g
-                v = b2 * self.v[k] + (1.0 - b2) * g * g
+                m = _as(b1 * self.m[k] + (1.0 - b1) * g, p)
+                v = _as(b2 * self.v[k] + (1.0 - b2) * g * g, p)
                 if not np.all(np.isfinite(v)):
                     raise ValueError(f"grads[{k!r}] is so large that Adam's second moment g^2 "
                                      "overflows; the step is refused and nothing is changed")
                 state += [(self.m, k, m), (self.v, k, v)]
-                new[k] = p - (self.lr / c1) * m / (np.sqrt(v) / np.sqrt(c2) + self.eps)
+                new[k] = _as(p - (self.lr / c1) * m / (np.sqrt(v) / np.sqrt(c2) + self.eps), p)
         _commit(self.params, new, state)
         self.t = t
 
@@ -216,12 +229,20 @@ def global_norm(grads):
         (:func:`clip_grad_norm` raises instead).
     """
     _check_grad_dict(grads)
+    s, r = _scaled_norm(grads)
+    return s * r
+
+
+def _scaled_norm(grads):
+    """The global norm as a pair ``(s, r)`` with norm ``= s * r``: ``s`` the largest
+    magnitude, ``r = sqrt(sum((g / s)^2))`` in ``[1, sqrt(n)]`` (``r = 1`` when
+    ``s`` is 0, NaN or inf). The product can exceed the largest float although
+    ``s`` and ``r`` cannot."""
     arrays = [np.asarray(g, np.float64) for g in grads.values()]
     s = max((float(np.max(np.abs(a), initial=0.0)) for a in arrays), default=0.0)
     if s == 0.0 or not np.isfinite(s):
-        return s if not np.isnan(s) else float("nan")
-    total = sum(float(np.sum(np.square(a / s))) for a in arrays)
-    return s * float(np.sqrt(total))
+        return (s if not np.isnan(s) else float("nan")), 1.0
+    return s, float(np.sqrt(sum(float(np.sum(np.square(a / s))) for a in arrays)))
 
 
 def _check_grad_dict(grads):
@@ -241,7 +262,10 @@ def clip_grad_norm(grads, max_norm):
     ``max_norm / (N + 1e-6)`` when that factor is below 1 (the ``1e-6`` is
     PyTorch's guard against division by zero). A NaN or infinite gradient
     makes the norm non-finite: then it raises ``ValueError`` and scales
-    nothing.
+    nothing. Finite gradients are always clipped correctly, even when their
+    norm exceeds the largest float (four entries of ``1e308``): the factor is
+    then computed from the scaled form ``(max_norm / s) / r`` of
+    :func:`global_norm`, and the norm returned is ``inf``.
 
     Parameters
     ----------
@@ -253,23 +277,27 @@ def clip_grad_norm(grads, max_norm):
     Returns
     -------
     float
-        The global norm before clipping.
+        The global norm before clipping (``inf`` if it exceeds the largest
+        float while every entry is finite).
 
     Raises
     ------
     TypeError
         When ``grads`` is not a dict of float arrays or ``max_norm`` not a number.
     ValueError
-        For ``max_norm <= 0``, NaN or inf, or a non-finite gradient norm.
+        For ``max_norm <= 0``, NaN or inf, a non-finite gradient norm, or two
+        entries that share memory (they would be counted and scaled twice).
     """
     max_norm = check_number(max_norm, "max_norm", low=0.0, low_open=True)
     _check_grad_dict(grads)
-    norm = global_norm(grads)
-    if not np.isfinite(norm):
+    check_no_shared_arrays(grads, "grads")          # would be counted and scaled twice
+    s, r = _scaled_norm(grads)
+    if not (np.isfinite(s) and np.isfinite(r)):
         bad = [k for k, g in grads.items() if not np.all(np.isfinite(g))]
-        raise ValueError(f"the gradient norm is {norm}: NaN/inf entries in {bad}; nothing "
+        raise ValueError(f"the gradient norm is {s * r}: NaN/inf entries in {bad}; nothing "
                          "was scaled")
-    coef = max_norm / (norm + 1e-6)
+    norm = s * r                                   # inf if beyond the largest float
+    coef = max_norm / (norm + 1e-6) if np.isfinite(norm) else (max_norm / s) / r
     if coef < 1.0:
         for k, g in grads.items():
             if not g.flags.writeable:

@@ -15,7 +15,7 @@ import numpy as np
 
 from .activations import log_softmax, softmax
 from .checks import (as_float_array, check_dtype, check_finite, check_shape, check_size,
-                     checked_params, describe, frozen_copy, store_param)
+                     checked_params, describe, frozen_copy, store_params)
 
 __all__ = ["Linear", "softmax_cross_entropy"]
 
@@ -71,7 +71,8 @@ class Linear:
         self.bias = rng.uniform(-k, k, out_features).astype(dtype)
 
     def __repr__(self):
-        return f"Linear(in_features={self.in_features}, out_features={self.out_features})"
+        return (f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
+                f"dtype={self.dtype.name})")
 
     def params(self):
         """Live parameter arrays.
@@ -103,6 +104,10 @@ class Linear:
             mis-shaped or non-finite arrays raise ``ValueError``; nothing is
             changed unless both arrays are valid.
         """
+        store_params([(self, name, v) for name, v in self._checked_state_dict(d).items()])
+
+    def _checked_state_dict(self, d):
+        """Validated copies of ``weight`` and ``bias``, ready to store (see load_state_dict)."""
         if not isinstance(d, dict):
             raise TypeError(f"state_dict must be a dict of arrays, got {describe(d)}")
         extra = sorted((k for k in d if k not in ("weight", "bias")), key=str)
@@ -116,9 +121,8 @@ class Linear:
             v = as_float_array(d[name], f"state_dict[{name!r}]", self.dtype)
             check_shape(v, shape, f"state_dict[{name!r}]")
             check_finite(v, f"state_dict[{name!r}]")
-            new[name] = v
-        for name, v in new.items():
-            store_param(self, name, v)
+            new[name] = np.array(v, copy=True)    # d may alias the live arrays: copy first
+        return new
 
     def _shapes(self):
         return {"weight": (self.out_features, self.in_features), "bias": (self.out_features,)}

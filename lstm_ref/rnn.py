@@ -10,7 +10,7 @@ Backward: with ``a = h'`` and ``dz = dh' * act'(a)``, the old state receives
 import numpy as np
 
 from .activations import relu, relu_grad, tanh_grad
-from .cell import Cell
+from .cell import Cell, read_only_copies
 
 __all__ = ["RNN"]
 
@@ -47,6 +47,9 @@ class RNN(Cell):
 
     def __init__(self, input_size, hidden_size, *, nonlinearity="tanh", seed=None,
                  dtype=np.float64):
+        if not isinstance(nonlinearity, str):
+            raise TypeError(f"nonlinearity must be the string 'tanh' or 'relu', "
+                            f"got {type(nonlinearity).__name__}")
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
@@ -72,7 +75,7 @@ class RNN(Cell):
 
     def gate_values(self, cache):
         """The only "gate" of an Elman cell is its new state: ``{"h": (B, H)}``."""
-        return {"h": cache}
+        return read_only_copies({"h": cache})
 
     def cache_floats_per_step(self, batch_size):
         """Floats per step: ``B*H`` (the new ``h``; the outputs array holds its own copy)."""

@@ -28,7 +28,7 @@ gradient block does not raise a false alarm.
 import numpy as np
 
 from .cell import Cell
-from .checks import check_size, describe
+from .checks import check_number, check_size, describe
 from .gradcheck import FLOOR, numerical_gradient, relative_error
 from .unroll import backward, forward
 
@@ -76,7 +76,16 @@ class StepReport:
 
 def _make_cell(cell, input_size, hidden_size, seed, kwargs):
     if isinstance(cell, Cell):
+        if kwargs:
+            raise TypeError(f"cell options {sorted(kwargs)} apply only when cell is a name or a "
+                            f"class; the instance {cell!r} already has its own")
+        for name, v in (("input_size", input_size), ("hidden_size", hidden_size)):
+            if v is not None and v != getattr(cell, name):
+                raise ValueError(f"{name}={v} contradicts the cell instance {cell!r}; leave "
+                                 f"{name} out to use the instance's")
         return cell
+    input_size = 3 if input_size is None else input_size
+    hidden_size = 4 if hidden_size is None else hidden_size
     if isinstance(cell, str):
         from . import CELLS
         names = {c.__name__: c for c in CELLS}
@@ -103,7 +112,8 @@ def _split_user_output(out, cell):
     return tuple(np.asarray(p, np.float64) for p in parts), gates
 
 
-def check_step(step_fn, cell="LSTM", *, backward_fn=None, input_size=3, hidden_size=4, batch_size=2, seed=0,
+def check_step(step_fn, cell="LSTM", *, backward_fn=None, input_size=None, hidden_size=None,
+               batch_size=2, seed=0,
                atol=1e-8, rtol=1e-6, eps=1e-6, **cell_kwargs):
     """Compare a user-written single step with lstm_ref, output by output and gate by gate.
 
@@ -129,18 +139,23 @@ def check_step(step_fn, cell="LSTM", *, backward_fn=None, input_size=3, hidden_s
         ``"h"`` (and ``"c"``) -- the old state. Each is compared with
         lstm_ref's backward, gate block by gate block (rows ``"user d ..."``).
     input_size, hidden_size, batch_size : int, optional
-        ``D``, ``H``, ``B`` of the random test problem (default 3, 4, 2).
+        ``D``, ``H``, ``B`` of the random test problem (default 3, 4, 2;
+        with a cell instance, its own sizes, and a size that contradicts
+        them is a ``ValueError``).
     seed : int, optional
         Seed of the weights, input and state.
     atol : float, optional
-        Forward tolerance on the max abs difference (default 1e-8).
+        Forward tolerance on the max abs difference (default 1e-8); this,
+        ``rtol`` and ``eps`` must be finite real numbers (``TypeError`` /
+        ``ValueError`` otherwise, never a comparison that silently fails).
     rtol : float, optional
         Gradient tolerance on the error, relative with the absolute floor
         of :func:`lstm_ref.gradcheck` (default 1e-6).
     eps : float, optional
         Finite-difference step for differentiating ``step_fn``.
     **cell_kwargs
-        Passed to the cell class (``nonlinearity=``, ``reset_after=``).
+        Passed to the cell class (``nonlinearity=``, ``reset_after=``); with
+        a cell instance they are a ``TypeError`` (they would be ignored).
 
     Returns
     -------
@@ -171,9 +186,11 @@ def check_step(step_fn, cell="LSTM", *, backward_fn=None, input_size=3, hidden_s
         raise TypeError(f"step_fn must be a function, got {describe(step_fn)}")
     if backward_fn is not None and not callable(backward_fn):
         raise TypeError(f"backward_fn must be a function or None, got {describe(backward_fn)}")
-    input_size = check_size(input_size, "input_size")
-    hidden_size = check_size(hidden_size, "hidden_size")
+    input_size = None if input_size is None else check_size(input_size, "input_size")
+    hidden_size = None if hidden_size is None else check_size(hidden_size, "hidden_size")
     batch_size = check_size(batch_size, "batch_size")
+    atol, rtol = check_number(atol, "atol", low=0.0), check_number(rtol, "rtol", low=0.0)
+    eps = check_number(eps, "eps", low=0.0, low_open=True)
     cell = _make_cell(cell, input_size, hidden_size, seed, cell_kwargs)
     rng = np.random.default_rng(seed)
     B, D, H = batch_size, cell.input_size, cell.hidden_size
@@ -210,6 +227,9 @@ def _forward_rows(cell, ref_state, user_state, ref_gates, user_gates, atol):
     for name, a, b in zip(("h'", "c'"), ref_state, user_state):
         if a.shape != b.shape:
             raise ValueError(f"step_fn returned {name} of shape {b.shape}, expected {a.shape}")
+        if not np.all(np.isfinite(b)):
+            raise ValueError(f"step_fn returned NaN or inf in {name} for finite inputs and "
+                             "weights (the reference's are finite)")
         err = float(np.max(np.abs(a - b)))
         rows.append((name, err, err <= atol))
     for name, g in (user_gates or {}).items():
@@ -245,6 +265,9 @@ def _gradient_rows(cell, ref_cell, cache, x, state, params, step_fn, backward_fn
     if backward_fn is not None:
         theirs = backward_fn(x.copy(), cell.public_state(tuple(s.copy() for s in state)),
                              {k: v.copy() for k, v in params.items()}, d_final)
+        if not isinstance(theirs, dict):
+            raise TypeError(f"backward_fn must return a dict name -> gradient, got "
+                            f"{describe(theirs)}")
         missing = [k for k in analytic if k not in theirs]
         if missing:
             raise ValueError(f"backward_fn must return gradients for {list(analytic)}; "

@@ -21,7 +21,7 @@ import numpy as np
 
 from .cell import Cell
 from .peephole import PeepholeLSTM
-from .unroll import SequenceCache, _check_d_outputs, _weight_grads
+from .unroll import _check_cache, _check_d_outputs, _weight_grads
 
 __all__ = ["truncated_backward"]
 
@@ -50,6 +50,13 @@ def truncated_backward(cell, cache, d_outputs, d_final_state=None):
     d_state0 : tuple
         ``(dh_0, dc_0)``; ``dh_0`` is zero by construction (no error crosses
         ``h_0 -> a_1``).
+
+    Notes
+    -----
+    Like :func:`lstm_ref.backward` it differentiates the parameters that
+    :func:`lstm_ref.forward` copied into the cache, never the live arrays, and
+    reports an overflow as ``ValueError``. A cache of another type is a
+    ``TypeError``, the cache of another cell a ``ValueError``.
     """
     if not isinstance(cell, Cell) or not cell.has_cell_state:
         raise TypeError("truncated_backward needs a cell with a cell state (LSTM family), "
@@ -57,17 +64,16 @@ def truncated_backward(cell, cache, d_outputs, d_final_state=None):
     if isinstance(cell, PeepholeLSTM):
         raise TypeError("truncated_backward does not support PeepholeLSTM: the original rule also "
                         "cuts the error paths from the gates back through the peephole weights")
-    if not isinstance(cache, SequenceCache) or cache.cell is not cell:
-        raise ValueError("cache must be the SequenceCache returned by forward() for this cell, "
-                         f"got {type(cache).__name__}")
+    _check_cache(cell, cache)
     T, B, H = cache.outputs.shape
     d_outputs = _check_d_outputs(d_outputs, (T, B, H), cell.dtype)
     dh, dc = cell.check_state(d_final_state, B, name="d_final_state")
     dxz = np.empty((T, B, cell.num_gates * H), cell.dtype)
     dhz = np.empty_like(dxz)
     vector_grads = {v: np.zeros(H, cell.dtype) for v in cell.vectors}
-    for t in range(T - 1, -1, -1):
-        dxz[t], dhz[t], (_, dc) = cell.step_backward((dh + d_outputs[t], dc), cache.steps[t],
-                                                      vector_grads)
-        dh = np.zeros_like(dh)                   # the cut: nothing flows h_{t-1} <- a_t
-    return _weight_grads(cell, cache, dxz, dhz, vector_grads, (dh, dc))
+    with np.errstate(over="ignore", invalid="ignore"):    # an overflow is reported below
+        for t in range(T - 1, -1, -1):
+            dxz[t], dhz[t], (_, dc) = cell.step_backward((dh + d_outputs[t], dc), cache.steps[t],
+                                                          vector_grads, cache.params)
+            dh = np.zeros_like(dh)               # the cut: nothing flows h_{t-1} <- a_t
+        return _weight_grads(cell, cache, dxz, dhz, vector_grads, (dh, dc))

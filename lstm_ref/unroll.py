@@ -25,7 +25,7 @@ import numpy as np
 
 from .cell import Cell
 from .checks import (as_float_array, check_finite, check_no_shared_arrays, check_sequence,
-                     describe, frozen_copy, store_param)
+                     describe, frozen_copy, store_params)
 
 __all__ = ["forward", "backward", "Stack", "SequenceCache", "cache_floats"]
 
@@ -64,6 +64,18 @@ class SequenceCache:
         self.cell, self.params, self.x, self.h0 = cell, params, x, h0
         self.outputs, self.steps = outputs, steps
 
+    def __getstate__(self):
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __setstate__(self, state):
+        """Unpickling or ``copy.deepcopy`` gives writeable arrays: make them read-only again."""
+        for name, value in state.items():
+            setattr(self, name, value)
+        for a in (self.x, self.h0, self.outputs, *self.params.values()):
+            a.flags.writeable = False
+        for step in self.steps:
+            _freeze(step)
+
 
 def forward(cell, x, state=None):
     """Run a cell (or a :class:`Stack`, or a list of cells) over a sequence.
@@ -82,9 +94,9 @@ def forward(cell, x, state=None):
     Returns
     -------
     outputs : ndarray
-        ``h_1 .. h_T``, ``(T, B, H)``. Read-only: :func:`backward` needs these
-        values, so an in-place edit raises instead of corrupting the gradients
-        (copy it to change it).
+        ``h_1 .. h_T``, ``(T, B, H)``. Read-only, and a copy of what the
+        cache keeps: an in-place edit raises, and even one forced through
+        ``y.base`` cannot reach the cache (copy it to change it).
     final_state : ndarray or tuple
         State after the last step, same structure as ``state``; read-only too.
     cache : SequenceCache
@@ -133,8 +145,15 @@ def _forward(cell, x, state, owned):
     outputs.flags.writeable = False
     _freeze(state)                             # views of outputs, and c_T
     cache = SequenceCache(cell, p, x, h0, outputs, tuple(steps))
-    # the caller gets read-only views: their flag cannot be set back to writeable
-    return outputs.view(), cell.public_state(tuple(a.view() for a in state)), cache
+    return _handed_out(outputs), cell.public_state(tuple(_handed_out(a) for a in state)), cache
+
+
+def _handed_out(a):
+    """What the caller gets of an array the cache keeps: a read-only view of a
+    private copy. Its flag cannot be set back to writeable, and making the
+    copy it views writeable (``y.base.flags.writeable = True``) changes the
+    caller's copy, never the cache."""
+    return frozen_copy(a).view()
 
 
 def backward(cell, cache, d_outputs, d_final_state=None):
@@ -270,7 +289,17 @@ def cache_floats(cache):
         ``T*B*D + T*B*H + B*H + T * cell.cache_floats_per_step(B) + P``
         (see :func:`forward`); for a Stack the sum over layers, less each
         upper layer's input, which is the outputs of the layer below.
+
+    Raises
+    ------
+    TypeError
+        For anything else (it would count 0 floats).
     """
+    ok = isinstance(cache, SequenceCache) or (
+        isinstance(cache, list) and cache and all(isinstance(c, SequenceCache) for c in cache))
+    if not ok:
+        raise TypeError("cache must be a SequenceCache from forward() (or the list of them "
+                        f"that Stack.forward returns), got {describe(cache)}")
     seen, total = set(), 0
     stack = [cache]
     while stack:
@@ -318,6 +347,8 @@ class Stack:
     """
 
     def __init__(self, cells):
+        if isinstance(cells, (str, bytes, dict)) or not hasattr(cells, "__iter__"):
+            raise TypeError(f"Stack needs a list of cells, got {describe(cells)}")
         cells = list(cells)
         if not cells:
             raise ValueError("Stack needs at least one cell, got an empty list")
@@ -379,6 +410,11 @@ class Stack:
             to no layer raise ``ValueError``; nothing is changed unless every
             layer's arrays are valid.
         """
+        store_params([(c, name, a) for c, arrays in zip(self.cells, self._checked_state_dict(d))
+                      for name, a in arrays.items()])
+
+    def _checked_state_dict(self, d):
+        """One dict of validated copies per layer, ready to store (see load_state_dict)."""
         if not isinstance(d, dict):
             raise TypeError(f"state_dict must be a dict of arrays, got {type(d).__name__}")
         layers = {f"{k}." for k in range(len(self.cells))}
@@ -387,12 +423,9 @@ class Stack:
         if extra:
             raise ValueError(f"state_dict for a Stack of {len(self.cells)} layers has unexpected "
                              f"keys {extra}; expected keys like '0.weight_ih'")
-        new = [c._checked_state_dict({n[len(f"{k}."):]: a for n, a in d.items()
-                                      if n.startswith(f"{k}.")})
-               for k, c in enumerate(self.cells)]
-        for c, arrays in zip(self.cells, new):
-            for name, a in arrays.items():
-                store_param(c, name, a)
+        return [c._checked_state_dict({n[len(f"{k}."):]: a for n, a in d.items()
+                                       if n.startswith(f"{k}.")})
+                for k, c in enumerate(self.cells)]
 
     def zero_state(self, batch_size):
         """Zero state for every layer.
