@@ -187,8 +187,16 @@ class RecurrentModule(nn.Module):
         return out
 
     # --------------------------------------------------------------- forward
+    function = None
+    """The cell's ``torch.autograd.Function`` (each module class names its own)."""
+
+    def function_options(self):
+        """Arguments the Function takes after the parameters (the RNN's relu flag, the GRU's
+        ``reset_after``); none for the LSTM family."""
+        return ()
+
     def run_layer(self, x, state, params):
-        """Run the cell's Function over one time-major sequence (implemented per cell).
+        """Run the cell's Function over one time-major sequence (one layer, one direction).
 
         Parameters
         ----------
@@ -204,7 +212,8 @@ class RecurrentModule(nn.Module):
         tuple
             ``(y (T, B, H), [h_T] or [h_T, c_T])``.
         """
-        raise NotImplementedError
+        y, *final = self.function.apply(x, *state, *params, *self.function_options())
+        return y, final
 
     def forward(self, input, hx=None):
         """Run every layer and direction, as ``torch.nn.LSTM``/``GRU``/``RNN`` do.

@@ -24,6 +24,7 @@ class RNN(RecurrentModule):
 
     gates = ("h",)
     numpy_cell = "RNN"
+    function = functions.RNNFunction
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None, *, proj_size=0,
@@ -38,10 +39,9 @@ class RNN(RecurrentModule):
         s = super().extra_repr()
         return s + (", nonlinearity='relu'" if self.nonlinearity == "relu" else "")
 
-    def run_layer(self, x, state, params):
-        """One (layer, direction); see :meth:`~lstm_ref.torch.layers.RecurrentModule.run_layer`."""
-        y, h = functions.RNNFunction.apply(x, state[0], *params, self.nonlinearity == "relu")
-        return y, [h]
+    def function_options(self):
+        """The Function's ``relu`` flag."""
+        return (self.nonlinearity == "relu",)
 
 
 class LSTM(RecurrentModule):
@@ -55,11 +55,7 @@ class LSTM(RecurrentModule):
     gates = ("i", "f", "g", "o")
     has_cell_state = True
     numpy_cell = "LSTM"
-
-    def run_layer(self, x, state, params):
-        """One (layer, direction); see :meth:`~lstm_ref.torch.layers.RecurrentModule.run_layer`."""
-        y, h, c = functions.LSTMFunction.apply(x, state[0], state[1], *params)
-        return y, [h, c]
+    function = functions.LSTMFunction
 
 
 class PeepholeLSTM(RecurrentModule):
@@ -74,11 +70,7 @@ class PeepholeLSTM(RecurrentModule):
     vectors = ("weight_ci", "weight_cf", "weight_co")
     has_cell_state = True
     numpy_cell = "PeepholeLSTM"
-
-    def run_layer(self, x, state, params):
-        """One (layer, direction); see :meth:`~lstm_ref.torch.layers.RecurrentModule.run_layer`."""
-        y, h, c = functions.PeepholeLSTMFunction.apply(x, state[0], state[1], *params)
-        return y, [h, c]
+    function = functions.PeepholeLSTMFunction
 
 
 class CoupledLSTM(RecurrentModule):
@@ -90,11 +82,7 @@ class CoupledLSTM(RecurrentModule):
     gates = ("f", "g", "o")
     has_cell_state = True
     numpy_cell = "CoupledLSTM"
-
-    def run_layer(self, x, state, params):
-        """One (layer, direction); see :meth:`~lstm_ref.torch.layers.RecurrentModule.run_layer`."""
-        y, h, c = functions.CoupledLSTMFunction.apply(x, state[0], state[1], *params)
-        return y, [h, c]
+    function = functions.CoupledLSTMFunction
 
 
 class NoForgetLSTM(RecurrentModule):
@@ -106,11 +94,7 @@ class NoForgetLSTM(RecurrentModule):
     gates = ("i", "g", "o")
     has_cell_state = True
     numpy_cell = "NoForgetLSTM"
-
-    def run_layer(self, x, state, params):
-        """One (layer, direction); see :meth:`~lstm_ref.torch.layers.RecurrentModule.run_layer`."""
-        y, h, c = functions.NoForgetLSTMFunction.apply(x, state[0], state[1], *params)
-        return y, [h, c]
+    function = functions.NoForgetLSTMFunction
 
 
 class GRU(RecurrentModule):
@@ -127,6 +111,7 @@ class GRU(RecurrentModule):
 
     gates = ("r", "z", "n")
     numpy_cell = "GRU"
+    function = functions.GRUFunction
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None, *, proj_size=0,
@@ -140,7 +125,6 @@ class GRU(RecurrentModule):
     def extra_repr(self):
         return super().extra_repr() + ("" if self.reset_after else ", reset_after=False")
 
-    def run_layer(self, x, state, params):
-        """One (layer, direction); see :meth:`~lstm_ref.torch.layers.RecurrentModule.run_layer`."""
-        y, h = functions.GRUFunction.apply(x, state[0], *params, self.reset_after)
-        return y, [h]
+    def function_options(self):
+        """The Function's ``reset_after`` flag."""
+        return (self.reset_after,)
