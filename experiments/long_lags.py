@@ -19,10 +19,7 @@ and asserts exactly that.
 The parts are independent; run them side by side.
 """
 import argparse
-import datetime
 import json
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,6 +30,8 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from lstm_ref.train import adding_run, cue_recall_run, first_symbol_run  # noqa: E402
+
+from provenance import record  # noqa: E402  (experiments/provenance.py)
 
 RESULTS = ROOT / "experiments" / "results"
 
@@ -63,21 +62,7 @@ CUE_RUNS = [(T, cell, seed) for T in (30, 60) for cell in ("rnn", "lstm", "lstm_
 
 
 def provenance():
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "lstm_ref", "experiments/long_lags.py"],
-                           cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return {
-        "command": "python " + " ".join(["experiments/long_lags.py"] + sys.argv[1:]),
-        "git_commit": commit, "git_dirty": bool(dirty),
-        "device": f"CPU ({cpu}), torch threads = {torch.get_num_threads()}, float32",
-        "versions": {"python": platform.python_version(), "torch": torch.__version__,
-                     "numpy": np.__version__},
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
+    return record("experiments/long_lags.py")
 
 
 def _first_symbol(jobs):

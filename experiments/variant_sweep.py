@@ -24,8 +24,6 @@ balanced: every cell, task and learning rate with the same seeds.
 import argparse
 import datetime
 import json
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from lstm_ref.compare import CELL_SPECS, TASK_SPECS, run  # noqa: E402
 
+from provenance import record  # noqa: E402  (experiments/provenance.py)
+
 RESULTS = ROOT / "experiments" / "results"
 LRS = [0.003, 0.01, 0.03, 0.1]
 SEEDS = [0, 1, 2, 3, 4]
@@ -44,22 +44,7 @@ HIDDEN = 24
 
 
 def provenance():
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "lstm_ref",
-                            "experiments/variant_sweep.py"],
-                           cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return {
-        "command": "python " + " ".join(["experiments/variant_sweep.py"] + sys.argv[1:]),
-        "git_commit": commit, "git_dirty": bool(dirty),
-        "device": f"CPU ({cpu}), torch threads = {torch.get_num_threads()}, float32",
-        "versions": {"python": platform.python_version(), "torch": torch.__version__,
-                     "numpy": np.__version__},
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
+    return record("experiments/variant_sweep.py")
 
 
 def main():
