@@ -24,13 +24,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from lstm_ref.train import adding_run, cue_recall_run, first_symbol_run  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "experiments"))
 from provenance import record  # noqa: E402  (experiments/provenance.py)
 
 RESULTS = ROOT / "experiments" / "results"

@@ -28,13 +28,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from lstm_ref.compare import CELL_SPECS, TASK_SPECS, run  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "experiments"))
 from provenance import record  # noqa: E402  (experiments/provenance.py)
 
 RESULTS = ROOT / "experiments" / "results"
