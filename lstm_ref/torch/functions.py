@@ -26,7 +26,9 @@ Backward:
    ``δW_ih = Σ_t δa_t^T x_t``, ``δW_hh = Σ_t δa_t^T h_{t-1}``, the biases
    are sums, and ``δx = δa W_ih``.
 
-The same code runs on CPU and CUDA (plain torch operations; no fused kernels).
+On CUDA the pointwise work of each step (forward and backward) is one Triton kernel
+(:mod:`lstm_ref.torch.fused`) instead of a handful of torch operations; on the CPU it is the
+plain torch operations below.
 Double backward is not supported: every backward is wrapped by ``first_order``, which
 raises when autograd asks for a differentiable gradient (``create_graph=True``).
 """
@@ -35,6 +37,8 @@ import threading
 
 import torch
 from torch.autograd.function import once_differentiable
+
+from . import fused
 
 __all__ = ["RNNFunction", "LSTMFunction", "PeepholeLSTMFunction", "CoupledLSTMFunction",
            "NoForgetLSTMFunction", "GRUFunction"]
@@ -299,6 +303,12 @@ def _lstm_backward(ctx, ws, dy, dh_T, dc_T, x, h0, c0, w_ih, w_hh, gates, c, tc,
     shared loop, and returns ``(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, δa)``.
     """
     T, B, H = tc.shape
+    if fused.enabled(y):                           # factors and loop step in one kernel per step
+        kind = {"fgo": fused.COUPLED, "igo": fused.NOFORGET}.get(
+            names, fused.LSTM if w_co is None else fused.PEEPHOLE)
+        peep = None if w_co is None else (w_cif[0], w_cif[1], w_co)
+        da, dc = fused.lstm_backward_loop(kind, ws, dy, dh_T, dc_T, w_hh, gates, c0, c, tc, peep)
+        return _lstm_backward_tail(ctx, ws, x, h0, w_ih, w_hh, y, da, dc)
     blocks = dict(zip(names, gates.split(H, dim=2)))
     i, f, g, o = (blocks.get(k) for k in "ifgo")
     k_c, k_o = _lstm_like_factors(ws, o, tc)
@@ -319,6 +329,11 @@ def _lstm_backward(ctx, ws, dy, dh_T, dc_T, x, h0, c0, w_ih, w_hh, gates, c, tc,
         _tanh_grad_into(ms["g"], g).mul_(i)
     da, dc = _lstm_like_backward_loop(ws, dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, len(names), H,
                                       w_co=w_co, w_cif=w_cif)
+    return _lstm_backward_tail(ctx, ws, x, h0, w_ih, w_hh, y, da, dc)
+
+
+def _lstm_backward_tail(ctx, ws, x, h0, w_ih, w_hh, y, da, dc):
+    """After the loop: ``δh_0 = δa_1 W_hh`` and the weight gradients (see :func:`weight_grads`)."""
     dh0 = torch.mm(da[0], w_hh)
     grads = weight_grads(ctx.needs_input_grad, da, da, x, h_prev_of(h0, y, ws), w_ih, 3)
     dx, dw_ih, dw_hh, db_ih, db_hh = grads
@@ -361,9 +376,13 @@ class LSTMFunction(torch.autograd.Function):
         i, f, g, o = _blocks(gates, H)
         gs, cs, tcs, ys = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0)
         ifs = gates[..., :2 * H].unbind(0)
-        h, c_prev, w_hh_t = h0, c0, w_hh.t()
+        h, c_prev, w_hh_t, fuse = h0, c0, w_hh.t(), fused.enabled(x)
         for t in range(T):
             gs[t].addmm_(h, w_hh_t)                             # a_t = xz_t + h_{t-1} W_hh^T
+            if fuse:                                            # all of the below, one kernel
+                h = fused.lstm_forward_step(fused.LSTM, gs[t], c_prev, cs[t], tcs[t], ys[t])
+                c_prev = cs[t]
+                continue
             ifs[t].sigmoid_()                                   # i, f
             g[t].tanh_()                                        # g
             o[t].sigmoid_()                                     # o
@@ -410,9 +429,14 @@ class PeepholeLSTMFunction(torch.autograd.Function):
         gs, cs, tcs, ys = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0)
         ifs = gates[..., :2 * H].unbind(0)
         w_cif = torch.stack([w_ci, w_cf])                      # (2, H)
-        h, c_prev, w_hh_t = h0, c0, w_hh.t()
+        h, c_prev, w_hh_t, fuse = h0, c0, w_hh.t(), fused.enabled(x)
         for t in range(T):
             gs[t].addmm_(h, w_hh_t)
+            if fuse:
+                h = fused.lstm_forward_step(fused.PEEPHOLE, gs[t], c_prev, cs[t], tcs[t], ys[t],
+                                            (w_ci, w_cf, w_co))
+                c_prev = cs[t]
+                continue
             ifs[t].view(B, 2, H).addcmul_(c_prev.unsqueeze(1), w_cif).sigmoid_()  # i, f
             g[t].tanh_()
             torch.mul(f[t], c_prev, out=cs[t]).addcmul_(i[t], g[t])
@@ -462,9 +486,13 @@ class CoupledLSTMFunction(torch.autograd.Function):
         c, tc, y = _buffers(x, T, B, H)
         f, g, o = _blocks(gates, H)
         gs, cs, tcs, ys = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0)
-        h, c_prev, w_hh_t = h0, c0, w_hh.t()
+        h, c_prev, w_hh_t, fuse = h0, c0, w_hh.t(), fused.enabled(x)
         for t in range(T):
             gs[t].addmm_(h, w_hh_t)
+            if fuse:
+                h = fused.lstm_forward_step(fused.COUPLED, gs[t], c_prev, cs[t], tcs[t], ys[t])
+                c_prev = cs[t]
+                continue
             f[t].sigmoid_()
             g[t].tanh_()
             o[t].sigmoid_()
@@ -502,9 +530,13 @@ class NoForgetLSTMFunction(torch.autograd.Function):
         c, tc, y = _buffers(x, T, B, H)
         i, g, o = _blocks(gates, H)
         gs, cs, tcs, ys = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0)
-        h, c_prev, w_hh_t = h0, c0, w_hh.t()
+        h, c_prev, w_hh_t, fuse = h0, c0, w_hh.t(), fused.enabled(x)
         for t in range(T):
             gs[t].addmm_(h, w_hh_t)
+            if fuse:
+                h = fused.lstm_forward_step(fused.NOFORGET, gs[t], c_prev, cs[t], tcs[t], ys[t])
+                c_prev = cs[t]
+                continue
             i[t].sigmoid_()
             g[t].tanh_()
             o[t].sigmoid_()
@@ -559,19 +591,29 @@ class GRUFunction(torch.autograd.Function):
         if b_hh is None:
             b_hh = torch.zeros(3 * H, **kw)
         b_rz, b_n = b_hh[:2 * H], b_hh[2 * H:]
-        h = h0
+        h, fuse, xzs = h0, fused.enabled(x), xz.unbind(0)
+        rh = torch.empty(B, H, **kw) if fuse and not reset_after else None
         for t in range(T):
-            if reset_after:
+            if fuse and reset_after:                                  # one kernel after the GEMM
+                torch.addmm(b_hh, h, w_t, out=hz)
+                h = fused.gru_forward_step(xzs[t], hz, h, rzs[t], ns[t], hns[t], ys[t])
+            elif fuse:                                                # a kernel after each GEMM
+                torch.addmm(b_rz, h, w_rz_t, out=hz)
+                fused.gru_reset_before_step(xzs[t], hz, h, rzs[t], rh)
+                torch.addmm(b_n, rh, w_n_t, out=hns[t])
+                h = fused.gru_candidate_step(xzs[t], hns[t], rzs[t], h, ns[t], ys[t])
+            elif reset_after:
                 torch.addmm(b_hh, h, w_t, out=hz)                     # W_hh h + b_hh
                 hns[t].copy_(hz_n)                                    # W_hn h + b_hn
                 torch.sigmoid(hz_rz.add_(xrz[t]), out=rzs[t])         # r, z
                 torch.tanh(torch.addcmul(xn[t], r[t], hns[t]), out=ns[t])
+                h = torch.lerp(ns[t], h, z[t], out=ys[t])             # (1-z) n + z h
             else:
                 torch.addmm(b_rz, h, w_rz_t, out=hz)
                 torch.sigmoid(hz.add_(xrz[t]), out=rzs[t])
                 torch.addmm(b_n, r[t] * h, w_n_t, out=hns[t])         # W_hn (r h) + b_hn
                 torch.tanh(torch.add(xn[t], hns[t]), out=ns[t])
-            h = torch.lerp(ns[t], h, z[t], out=ys[t])                 # (1-z) n + z h
+                h = torch.lerp(ns[t], h, z[t], out=ys[t])
         ctx.reset_after = reset_after
         ctx.save_for_backward(x, h0, w_ih, w_hh, rz, n, hn, y)
         return y, y[-1].clone()
@@ -585,6 +627,8 @@ class GRUFunction(torch.autograd.Function):
         ws = Workspace(y, 15 * y.numel())
         h_prev = h_prev_of(h0, y, ws)
         dxz = ws.take(T, B, 3 * H)
+        if fused.enabled(y):
+            return _gru_fused_backward(ctx, ws, dy, dh_T, x, w_ih, w_hh, rz, n, hn, h_prev, dxz)
         if ctx.reset_after:
             k_x = ws.take(T, B, 3 * H)                 # δxz = δh k_x, blocks r, z, n
             k_r, k_z, k_n = k_x.split(H, dim=2)
@@ -637,3 +681,45 @@ class GRUFunction(torch.autograd.Function):
                 rh = torch.mul(r, h_prev, out=ws.take(T, B, H)).view(T * B, H)
                 dw_hh = torch.cat([d2[:, :2 * H].t() @ hp2, d2[:, 2 * H:].t() @ rh])
         return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
+
+
+def _gru_fused_backward(ctx, ws, dy, dh_T, x, w_ih, w_hh, rz, n, hn, h_prev, dxz):
+    """:class:`GRUFunction`'s backward with the pointwise work of each step in Triton kernels.
+
+    The same recursion as the plain-torch branch: ``δh_t = dY_t + δh_{t+1} z_{t+1} + (...) W_hh``
+    by torch operations, then the kernels of :mod:`lstm_ref.torch.fused` fill ``δa_t``.
+    """
+    T, B, H = n.shape
+    z = rz[..., H:]
+    dys = dy.unbind(0)
+    dh = (dh_T + dys[T - 1]).contiguous()
+    hp2 = h_prev.view(T * B, H)
+    if ctx.reset_after:
+        dhz = ws.take(T, B, 3 * H)
+        for t in range(T - 1, -1, -1):
+            if t < T - 1:
+                dh = torch.addmm(torch.addcmul(dys[t], dh, z[t + 1]), dhz[t + 1], w_hh)
+            fused.gru_backward_step(dh, rz[t], n[t], hn[t], h_prev[t], dxz[t], dhz[t])
+        dh0 = torch.addmm(dh * z[0], dhz[0], w_hh)
+        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, dxz, dhz, x, hp2,
+                                                      w_ih, 2)
+        return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
+    r = rz[..., :H]
+    w_rz, w_n = w_hh[:2 * H], w_hh[2 * H:]
+    for t in range(T - 1, -1, -1):
+        if t < T - 1:
+            dh = torch.addmm(torch.addcmul(dys[t], dh, z[t + 1]), dxz[t + 1, :, :2 * H], w_rz)
+            dh.addcmul_(d_rh, r[t + 1])
+        fused.gru_reset_before_backward_step(dh, rz[t], n[t], h_prev[t], dxz[t])    # δa^z, δa^n
+        d_rh = torch.mm(dxz[t, :, 2 * H:], w_n)                                     # δ(r h_{t-1})
+        fused.gru_reset_grad_step(d_rh, rz[t], h_prev[t], dxz[t])                   # δa^r
+    dh0 = torch.addmm(dh * z[0], dxz[0, :, :2 * H], w_rz).addcmul_(d_rh, r[0])
+    need = list(ctx.needs_input_grad)
+    need_w_hh, need[3] = need[3], False
+    dx, dw_ih, _, db_ih, db_hh = weight_grads(need, dxz, dxz, x, hp2, w_ih, 2)
+    dw_hh = None
+    if need_w_hh:
+        d2 = dxz.view(T * B, 3 * H)
+        rh = torch.mul(r, h_prev, out=ws.take(T, B, H)).view(T * B, H)
+        dw_hh = torch.cat([d2[:, :2 * H].t() @ hp2, d2[:, 2 * H:].t() @ rh])
+    return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None

@@ -1,0 +1,134 @@
+"""Check the Triton kernels of :mod:`lstm_ref.torch.fused` on the CPU, in Triton's interpreter.
+
+    python -m lstm_ref.torch.fused_check          (needs Triton; sets TRITON_INTERPRET=1 itself)
+
+Triton's interpreter executes the kernels with numpy on CPU tensors, so the fused path of every
+Function can be compared with the plain-torch path on a machine without a GPU. Prints one JSON
+object: per configuration (cell, dtype, bias), the largest relative difference over the outputs,
+final states and every gradient, and how many kernel launches the fused run made; and, per dtype,
+the largest relative errors of the kernels' tanh and sigmoid against torch's float64 ones.
+Used by ``tests/test_torch_fused.py`` and by the chapter "From the reference to a fast
+implementation".
+"""
+import functools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+CELLS = ("LSTM", "PeepholeLSTM", "CoupledLSTM", "NoForgetLSTM", "GRU", "GRU(reset_after=False)")
+"""tuple: the configurations checked, as named in the report."""
+
+LAUNCHES = {"n": 0}
+
+
+def counted(fn):
+    """``fn``, counting its calls in :data:`LAUNCHES` (to show that the fused path ran)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        LAUNCHES["n"] += 1
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+def run(module, x, hx):
+    """Outputs, final states and the gradients of a fixed random loss w.r.t. input, states and
+    every parameter."""
+    x = x.clone().requires_grad_()
+    hx = tuple(h.clone().requires_grad_() for h in hx)
+    out, hn = module(x, hx if module.has_cell_state else hx[0])
+    hs = hn if isinstance(hn, tuple) else (hn,)
+    gen = torch.Generator().manual_seed(1)
+    loss = (out * torch.randn(out.shape, generator=gen, dtype=out.dtype)).sum()
+    loss = loss + sum((h * torch.randn(h.shape, generator=gen, dtype=h.dtype)).sum() for h in hs)
+    grads = torch.autograd.grad(loss, [x, *hx, *module.parameters()])
+    return [out, *hs, *grads]
+
+
+def compare(cls, options, dtype, bias):
+    """Run one configuration with and without the kernels; the largest relative difference."""
+    import lstm_ref.torch.fused as fused
+    torch.manual_seed(0)
+    module = cls(3, 5, num_layers=2, bias=bias, bidirectional=True, dtype=dtype, **options)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.mul_(3.0)                                  # saturate some gates too
+    L, B, H = 4, 3, 5
+    x = torch.randn(6, B, 3, dtype=dtype)
+    # states with a row stride other than H: the kernels must honour strides
+    hx = tuple(torch.randn(B, L, H, dtype=dtype).transpose(0, 1)
+               for _ in range(2 if module.has_cell_state else 1))
+    fused.ENABLED = False
+    plain = run(module, x, hx)
+    fused.ENABLED = True
+    before = LAUNCHES["n"]
+    fast = run(module, x, hx)
+    err = max(((a - b).abs().max() / b.abs().max()).item() for a, b in zip(fast, plain))
+    return {"max_rel_diff": err, "launches": LAUNCHES["n"] - before}
+
+
+def activations(dtype):
+    """Relative errors of the kernels' tanh and sigmoid over ``|x|`` in ``1e-30 .. 1e3``."""
+    from lstm_ref.torch.fused import activations as kernel_activations
+    mags = torch.logspace(-30, 3, 2000, dtype=torch.float64)
+    x = torch.cat([mags, -mags, torch.zeros(1, dtype=torch.float64)]).to(dtype)
+    t, s = kernel_activations(x)
+    x64 = x.double()
+    tiny = torch.finfo(dtype).tiny                   # below it, subnormals lose relative precision
+
+    def rel(got, want):
+        keep = want.abs() >= tiny
+        return ((got.double() - want) / want)[keep].abs().max().item()
+
+    special = torch.tensor([float("inf"), -float("inf"), float("nan")], dtype=dtype)
+    ts, ss = kernel_activations(special)
+    return {"tanh_rel": rel(t, torch.tanh(x64)), "sigmoid_rel": rel(s, torch.sigmoid(x64)),
+            "special_ok": ts[:2].tolist() == [1.0, -1.0] and ss[:2].tolist() == [1.0, 0.0]
+            and bool(ts[2].isnan()) and bool(ss[2].isnan()),
+            "eps": torch.finfo(dtype).eps}
+
+
+def report():
+    """Compare the fused and plain paths (this process must run under the interpreter)."""
+    import lstm_ref.torch as lt
+    import lstm_ref.torch.fused as fused
+    if not (fused.INTERPRET and fused.available()):
+        raise RuntimeError("report() needs Triton and TRITON_INTERPRET=1 set before lstm_ref.torch "
+                           "is imported; run python -m lstm_ref.torch.fused_check")
+    for name in fused.__all__:
+        if name.startswith(("lstm_", "gru_")):
+            setattr(fused, name, counted(getattr(fused, name)))
+    assert fused.enabled(torch.zeros(1)), "the fused path is not enabled under the interpreter"
+    cells = zip(CELLS, [lt.LSTM, lt.PeepholeLSTM, lt.CoupledLSTM, lt.NoForgetLSTM, lt.GRU, lt.GRU],
+                [{}, {}, {}, {}, {}, {"reset_after": False}])
+    cells = list(cells)
+    out = {"cells": {}, "activations": {}}
+    for dtype in (torch.float64, torch.float32):
+        for name, cls, options in cells:
+            for bias in (True, False):
+                key = f"{name} {str(dtype)[6:]} bias={bias}"
+                out["cells"][key] = compare(cls, options, dtype, bias)
+        out["activations"][str(dtype)[6:]] = activations(dtype)
+    return out
+
+
+def run_interpreted(timeout=600):
+    """Run this check in a fresh process under Triton's interpreter and return its report."""
+    env = {**os.environ, "TRITON_INTERPRET": "1", "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-m", "lstm_ref.torch.fused_check"], env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    if done.returncode:
+        raise RuntimeError(f"python -m lstm_ref.torch.fused_check failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout)
+
+
+if __name__ == "__main__":
+    if os.environ.get("TRITON_INTERPRET") != "1":
+        json.dump(run_interpreted(), sys.stdout)
+    else:
+        json.dump(report(), sys.stdout)
