@@ -150,6 +150,7 @@ if triton is not None:
         tl.store(tc_ptr + k, tc, mask=mask)
         tl.store(y_ptr + k, o * tc, mask=mask)                            # h_t = o tanh c_t
 
+    # The backward step: δa_t and the carry of δc, with the factors computed from the gates.
     @triton.jit
     def _lstm_backward_kernel(dh_ptr, gate_ptr, cp_ptr, cp_sb, cp_sj, tc_ptr, dc_ptr, da_ptr,
                               wci_ptr, wcf_ptr, wco_ptr, n, H,

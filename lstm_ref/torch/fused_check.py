@@ -92,6 +92,12 @@ def activations(dtype):
             "eps": torch.finfo(dtype).eps}
 
 
+def triton_installed():
+    """True when Triton can be imported (the check needs it; CPU builds of torch do not ship it)."""
+    import importlib.util
+    return importlib.util.find_spec("triton") is not None
+
+
 def report():
     """Compare the fused and plain paths (this process must run under the interpreter)."""
     import lstm_ref.torch as lt
