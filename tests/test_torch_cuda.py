@@ -57,3 +57,21 @@ def test_cuda_triton_kernels_agree_with_the_plain_torch_steps(cls, dtype, monkey
     tol = 1e-12 if dtype == torch.float64 else 1e-5
     for a, b in zip(*runs):
         torch.testing.assert_close(b, a, rtol=tol, atol=tol)
+
+
+@needs_cuda
+@pytest.mark.parametrize("cls", lt.MODULES, ids=lambda c: c.__name__)
+def test_cuda_bfloat16_agrees_with_cpu_float64_within_its_precision(cls):
+    if not fused.available():
+        pytest.skip("Triton is not installed")
+    torch.manual_seed(0)
+    gpu = cls(8, 16, num_layers=2, bidirectional=True, device="cuda", dtype=torch.bfloat16)
+    cpu = cls(8, 16, num_layers=2, bidirectional=True, dtype=torch.float64)
+    cpu.load_state_dict({k: v.double().cpu() for k, v in gpu.state_dict().items()})
+    x = torch.randn(12, 4, 8, dtype=torch.float64).bfloat16().double().requires_grad_()
+    xg = x.detach().to("cuda", torch.bfloat16).requires_grad_()
+    (y, _), (yg, _) = cpu(x), gpu(xg)
+    runs = [[y, *torch.autograd.grad(y.square().sum(), [x, *cpu.parameters()])],
+            [yg, *torch.autograd.grad(yg.square().sum(), [xg, *gpu.parameters()])]]
+    for a, b in zip(*runs):
+        assert (b.double().cpu() - a).abs().max() <= 6 * 2.0 ** -7 * a.abs().max()

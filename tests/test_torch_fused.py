@@ -46,3 +46,24 @@ def test_kernel_activations_are_relatively_precise(report, dtype):
     assert a["tanh_rel"] <= 2 * a["eps"]
     assert a["sigmoid_rel"] <= 2 * a["eps"]
     assert a["special_ok"]                         # ±inf saturate, nan propagates
+
+
+BF16_EPS = 2.0 ** -7
+
+
+@pytest.mark.parametrize("cell", ("RNN",) + CELLS)
+@pytest.mark.parametrize("bias", [True, False])
+def test_bfloat16_agrees_with_float64_within_its_precision(report, cell, bias):
+    """Outputs, states and gradients within 6 bfloat16 epsilons (relative to each tensor's
+    largest entry) of float64 with the same rounded weights, after 2 layers, 2 directions and
+    6 steps."""
+    r = report["bfloat16"][f"{cell} bfloat16 bias={bias}"]
+    assert r["launches"] > 0 or cell == "RNN"     # the RNN has no kernel: torch ops in bfloat16
+    assert r["max_rel_diff"] <= 6 * BF16_EPS
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_bfloat16_state_is_carried_in_float32(report, cell):
+    r = report["state_accumulation"][cell]
+    assert abs(r["got"] - r["want"]) <= BF16_EPS * r["want"]        # one rounding of the output
+    assert abs(r["stalled"] - r["want"]) > 10 * BF16_EPS * r["want"]  # a bfloat16 state would not

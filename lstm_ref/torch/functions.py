@@ -341,8 +341,10 @@ def _lstm_backward_tail(ctx, ws, x, h0, w_ih, w_hh, y, da, dc):
 
 
 def _buffers(x, T, B, H):
-    """Preallocated ``c``, ``tanh(c)`` and ``y``, each ``(T, B, H)``."""
-    return tuple(torch.empty(T, B, H, dtype=x.dtype, device=x.device) for _ in range(3))
+    """Preallocated ``c``, ``tanh(c)`` and ``y``, each ``(T, B, H)``; ``c`` is float32 for
+    bfloat16 data (the cell state accumulates over the steps)."""
+    c = torch.empty(T, B, H, dtype=fused.state_dtype(x.dtype), device=x.device)
+    return (c, *(torch.empty(T, B, H, dtype=x.dtype, device=x.device) for _ in range(2)))
 
 
 def _blocks(gates, H):
@@ -391,7 +393,7 @@ class LSTMFunction(torch.autograd.Function):
             h = torch.mul(o[t], tcs[t], out=ys[t])              # h_t = o tanh(c_t)
             c_prev = cs[t]
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, c, tc, y)
-        return y, y[-1].clone(), c[-1].clone()
+        return y, y[-1].clone(), c[-1].to(x.dtype, copy=True)
 
     @staticmethod
     @first_order
@@ -445,7 +447,7 @@ class PeepholeLSTMFunction(torch.autograd.Function):
             h = torch.mul(o[t], tcs[t], out=ys[t])
             c_prev = cs[t]
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, w_ci, w_cf, w_co, gates, c, tc, y)
-        return y, y[-1].clone(), c[-1].clone()
+        return y, y[-1].clone(), c[-1].to(x.dtype, copy=True)
 
     @staticmethod
     @first_order
@@ -501,7 +503,7 @@ class CoupledLSTMFunction(torch.autograd.Function):
             h = torch.mul(o[t], tcs[t], out=ys[t])
             c_prev = cs[t]
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, c, tc, y)
-        return y, y[-1].clone(), c[-1].clone()
+        return y, y[-1].clone(), c[-1].to(x.dtype, copy=True)
 
     @staticmethod
     @first_order
@@ -545,7 +547,7 @@ class NoForgetLSTMFunction(torch.autograd.Function):
             h = torch.mul(o[t], tcs[t], out=ys[t])
             c_prev = cs[t]
         ctx.save_for_backward(x, h0, w_ih, w_hh, gates, tc, y)
-        return y, y[-1].clone(), c[-1].clone()
+        return y, y[-1].clone(), c[-1].to(x.dtype, copy=True)
 
     @staticmethod
     @first_order
@@ -593,15 +595,22 @@ class GRUFunction(torch.autograd.Function):
         b_rz, b_n = b_hh[:2 * H], b_hh[2 * H:]
         h, fuse, xzs = h0, fused.enabled(x), xz.unbind(0)
         rh = torch.empty(B, H, **kw) if fuse and not reset_after else None
+        # bfloat16: the state h_t is carried in float32 (hs), its rounding y feeds the GEMMs
+        hs = None
+        if x.dtype != fused.state_dtype(x.dtype):
+            hs = torch.empty(T, B, H, dtype=fused.state_dtype(x.dtype), device=x.device)
         for t in range(T):
+            s_prev = h0 if t == 0 else (ys if hs is None else hs)[t - 1]     # h_{t-1}
             if fuse and reset_after:                                  # one kernel after the GEMM
                 torch.addmm(b_hh, h, w_t, out=hz)
-                h = fused.gru_forward_step(xzs[t], hz, h, rzs[t], ns[t], hns[t], ys[t])
+                h = fused.gru_forward_step(xzs[t], hz, s_prev, rzs[t], ns[t], hns[t], ys[t],
+                                           None if hs is None else hs[t])
             elif fuse:                                                # a kernel after each GEMM
                 torch.addmm(b_rz, h, w_rz_t, out=hz)
-                fused.gru_reset_before_step(xzs[t], hz, h, rzs[t], rh)
+                fused.gru_reset_before_step(xzs[t], hz, s_prev, rzs[t], rh)
                 torch.addmm(b_n, rh, w_n_t, out=hns[t])
-                h = fused.gru_candidate_step(xzs[t], hns[t], rzs[t], h, ns[t], ys[t])
+                h = fused.gru_candidate_step(xzs[t], hns[t], rzs[t], s_prev, ns[t], ys[t],
+                                             None if hs is None else hs[t])
             elif reset_after:
                 torch.addmm(b_hh, h, w_t, out=hz)                     # W_hh h + b_hh
                 hns[t].copy_(hz_n)                                    # W_hn h + b_hn
@@ -615,20 +624,21 @@ class GRUFunction(torch.autograd.Function):
                 torch.tanh(torch.add(xn[t], hns[t]), out=ns[t])
                 h = torch.lerp(ns[t], h, z[t], out=ys[t])
         ctx.reset_after = reset_after
-        ctx.save_for_backward(x, h0, w_ih, w_hh, rz, n, hn, y)
+        ctx.save_for_backward(x, h0, w_ih, w_hh, rz, n, hn, y, hs)
         return y, y[-1].clone()
 
     @staticmethod
     @first_order
     def backward(ctx, dy, dh_T):
-        x, h0, w_ih, w_hh, rz, n, hn, y = ctx.saved_tensors
+        x, h0, w_ih, w_hh, rz, n, hn, y, hs = ctx.saved_tensors
         T, B, H = y.shape
         r, z = rz.split(H, dim=2)
         ws = Workspace(y, 15 * y.numel())
         h_prev = h_prev_of(h0, y, ws)
         dxz = ws.take(T, B, 3 * H)
         if fused.enabled(y):
-            return _gru_fused_backward(ctx, ws, dy, dh_T, x, w_ih, w_hh, rz, n, hn, h_prev, dxz)
+            return _gru_fused_backward(ctx, ws, dy, dh_T, x, h0, w_ih, w_hh, rz, n, hn, h_prev,
+                                       hs, dxz)
         if ctx.reset_after:
             k_x = ws.take(T, B, 3 * H)                 # δxz = δh k_x, blocks r, z, n
             k_r, k_z, k_n = k_x.split(H, dim=2)
@@ -683,13 +693,19 @@ class GRUFunction(torch.autograd.Function):
         return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
 
 
-def _gru_fused_backward(ctx, ws, dy, dh_T, x, w_ih, w_hh, rz, n, hn, h_prev, dxz):
+def _gru_fused_backward(ctx, ws, dy, dh_T, x, h0, w_ih, w_hh, rz, n, hn, h_prev, hs, dxz):
     """:class:`GRUFunction`'s backward with the pointwise work of each step in Triton kernels.
 
     The same recursion as the plain-torch branch: ``δh_t = dY_t + δh_{t+1} z_{t+1} + (...) W_hh``
-    by torch operations, then the kernels of :mod:`lstm_ref.torch.fused` fill ``δa_t``.
+    by torch operations, then the kernels of :mod:`lstm_ref.torch.fused` fill ``δa_t``. The
+    kernels read the states ``h_{t-1}`` in the precision they were carried in (``hs``, float32,
+    for bfloat16 data); the weight gradients use ``h_prev``, what the GEMMs multiplied.
     """
     T, B, H = n.shape
+    s_prev = h_prev
+    if hs is not None:
+        s_prev = torch.empty_like(hs)
+        s_prev[0], s_prev[1:] = h0, hs[:-1]
     z = rz[..., H:]
     dys = dy.unbind(0)
     dh = (dh_T + dys[T - 1]).contiguous()
@@ -699,7 +715,7 @@ def _gru_fused_backward(ctx, ws, dy, dh_T, x, w_ih, w_hh, rz, n, hn, h_prev, dxz
         for t in range(T - 1, -1, -1):
             if t < T - 1:
                 dh = torch.addmm(torch.addcmul(dys[t], dh, z[t + 1]), dhz[t + 1], w_hh)
-            fused.gru_backward_step(dh, rz[t], n[t], hn[t], h_prev[t], dxz[t], dhz[t])
+            fused.gru_backward_step(dh, rz[t], n[t], hn[t], s_prev[t], dxz[t], dhz[t])
         dh0 = torch.addmm(dh * z[0], dhz[0], w_hh)
         dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, dxz, dhz, x, hp2,
                                                       w_ih, 2)
@@ -710,9 +726,9 @@ def _gru_fused_backward(ctx, ws, dy, dh_T, x, w_ih, w_hh, rz, n, hn, h_prev, dxz
         if t < T - 1:
             dh = torch.addmm(torch.addcmul(dys[t], dh, z[t + 1]), dxz[t + 1, :, :2 * H], w_rz)
             dh.addcmul_(d_rh, r[t + 1])
-        fused.gru_reset_before_backward_step(dh, rz[t], n[t], h_prev[t], dxz[t])    # δa^z, δa^n
+        fused.gru_reset_before_backward_step(dh, rz[t], n[t], s_prev[t], dxz[t])    # δa^z, δa^n
         d_rh = torch.mm(dxz[t, :, 2 * H:], w_n)                                     # δ(r h_{t-1})
-        fused.gru_reset_grad_step(d_rh, rz[t], h_prev[t], dxz[t])                   # δa^r
+        fused.gru_reset_grad_step(d_rh, rz[t], s_prev[t], dxz[t])                   # δa^r
     dh0 = torch.addmm(dh * z[0], dxz[0, :, :2 * H], w_rz).addcmul_(d_rh, r[0])
     need = list(ctx.needs_input_grad)
     need_w_hh, need[3] = need[3], False

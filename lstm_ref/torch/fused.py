@@ -35,7 +35,7 @@ if INTERPRET or torch.cuda.is_available():       # nothing to run the kernels on
     except ImportError:                          # CPU builds of PyTorch do not ship Triton
         triton = None
 
-__all__ = ["ENABLED", "INTERPRET", "available", "enabled", "activations", "LSTM", "PEEPHOLE", "COUPLED",
+__all__ = ["ENABLED", "INTERPRET", "available", "enabled", "state_dtype", "activations", "LSTM", "PEEPHOLE", "COUPLED",
            "NOFORGET", "lstm_forward_step", "lstm_backward_loop", "gru_forward_step",
            "gru_backward_step", "gru_reset_before_step", "gru_candidate_step",
            "gru_reset_before_backward_step", "gru_reset_grad_step"]
@@ -64,6 +64,16 @@ def enabled(t):
 
 def _grid(n):
     return (triton.cdiv(n, BLOCK),)
+
+
+def state_dtype(dtype):
+    """The dtype a cell's state is carried in: float32 for bfloat16 data, else ``dtype``."""
+    return torch.float32 if dtype == torch.bfloat16 else dtype
+
+
+def _acc(t):
+    """The dtype a kernel computes in for data like ``t``: float64 for float64, else float32."""
+    return tl.float64 if t.dtype == torch.float64 else tl.float32
 
 
 if triton is not None:
@@ -103,46 +113,47 @@ if triton is not None:
     @triton.jit
     def _lstm_forward_kernel(a_ptr, cp_ptr, cp_sb, cp_sj, c_ptr, tc_ptr, y_ptr,
                              wci_ptr, wcf_ptr, wco_ptr, n, H,
-                             KIND: tl.constexpr, BLOCK: tl.constexpr):
+                             KIND: tl.constexpr, ACC: tl.constexpr,
+                             BLOCK: tl.constexpr):
         k = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
         mask = k < n
         b = k // H
         j = k % H
-        cp = tl.load(cp_ptr + b * cp_sb + j * cp_sj, mask=mask)          # c_{t-1}
+        cp = tl.load(cp_ptr + b * cp_sb + j * cp_sj, mask=mask).to(ACC)          # c_{t-1}
         if KIND == 2:                                                     # coupled: f, g, o
             row = a_ptr + b * (3 * H) + j
-            f = _sigmoid(tl.load(row, mask=mask))
-            g = _tanh(tl.load(row + H, mask=mask))
+            f = _sigmoid(tl.load(row, mask=mask).to(ACC))
+            g = _tanh(tl.load(row + H, mask=mask).to(ACC))
             c = g + f * (cp - g)                                          # f c + (1-f) g
             tl.store(row, f, mask=mask)
             tl.store(row + H, g, mask=mask)
             o_row = row + 2 * H
         elif KIND == 3:                                                   # no forget: i, g, o
             row = a_ptr + b * (3 * H) + j
-            i = _sigmoid(tl.load(row, mask=mask))
-            g = _tanh(tl.load(row + H, mask=mask))
+            i = _sigmoid(tl.load(row, mask=mask).to(ACC))
+            g = _tanh(tl.load(row + H, mask=mask).to(ACC))
             c = cp + i * g
             tl.store(row, i, mask=mask)
             tl.store(row + H, g, mask=mask)
             o_row = row + 2 * H
         else:                                                             # LSTM, peephole: ifgo
             row = a_ptr + b * (4 * H) + j
-            a_i = tl.load(row, mask=mask)
-            a_f = tl.load(row + H, mask=mask)
+            a_i = tl.load(row, mask=mask).to(ACC)
+            a_f = tl.load(row + H, mask=mask).to(ACC)
             if KIND == 1:
-                a_i += cp * tl.load(wci_ptr + j, mask=mask)
-                a_f += cp * tl.load(wcf_ptr + j, mask=mask)
+                a_i += cp * tl.load(wci_ptr + j, mask=mask).to(ACC)
+                a_f += cp * tl.load(wcf_ptr + j, mask=mask).to(ACC)
             i = _sigmoid(a_i)
             f = _sigmoid(a_f)
-            g = _tanh(tl.load(row + 2 * H, mask=mask))
+            g = _tanh(tl.load(row + 2 * H, mask=mask).to(ACC))
             c = f * cp + i * g
             tl.store(row, i, mask=mask)
             tl.store(row + H, f, mask=mask)
             tl.store(row + 2 * H, g, mask=mask)
             o_row = row + 3 * H
-        a_o = tl.load(o_row, mask=mask)
+        a_o = tl.load(o_row, mask=mask).to(ACC)
         if KIND == 1:
-            a_o += c * tl.load(wco_ptr + j, mask=mask)                    # o sees c_t
+            a_o += c * tl.load(wco_ptr + j, mask=mask).to(ACC)                    # o sees c_t
         o = _sigmoid(a_o)
         tc = _tanh(c)
         tl.store(o_row, o, mask=mask)
@@ -154,7 +165,8 @@ if triton is not None:
     @triton.jit
     def _lstm_backward_kernel(dh_ptr, gate_ptr, cp_ptr, cp_sb, cp_sj, tc_ptr, dc_ptr, da_ptr,
                               wci_ptr, wcf_ptr, wco_ptr, n, H,
-                              KIND: tl.constexpr, BLOCK: tl.constexpr):
+                              KIND: tl.constexpr, ACC: tl.constexpr,
+                             BLOCK: tl.constexpr):
         k = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
         mask = k < n
         b = k // H
@@ -162,73 +174,77 @@ if triton is not None:
         G = 4 if KIND < 2 else 3
         row = gate_ptr + b * (G * H) + j
         d_row = da_ptr + b * (G * H) + j
-        dh = tl.load(dh_ptr + k, mask=mask)                               # δh_t
-        tc = tl.load(tc_ptr + k, mask=mask)
-        o = tl.load(row + (G - 1) * H, mask=mask)
+        dh = tl.load(dh_ptr + k, mask=mask).to(ACC)                               # δh_t
+        tc = tl.load(tc_ptr + k, mask=mask).to(ACC)
+        o = tl.load(row + (G - 1) * H, mask=mask).to(ACC)
         da_o = dh * (tc * (o - o * o))                                    # δa^o_t
-        dc = tl.load(dc_ptr + k, mask=mask) + dh * (o * (1.0 - tc * tc))  # δc_t
+        dc = tl.load(dc_ptr + k, mask=mask).to(ACC) + dh * (o * (1.0 - tc * tc))  # δc_t
         if KIND == 1:
-            dc += da_o * tl.load(wco_ptr + j, mask=mask)
+            dc += da_o * tl.load(wco_ptr + j, mask=mask).to(ACC)
         tl.store(d_row + (G - 1) * H, da_o, mask=mask)
         if KIND == 2:                                                     # coupled: i = 1 - f
-            cp = tl.load(cp_ptr + b * cp_sb + j * cp_sj, mask=mask)
-            f = tl.load(row, mask=mask)
-            g = tl.load(row + H, mask=mask)
+            cp = tl.load(cp_ptr + b * cp_sb + j * cp_sj, mask=mask).to(ACC)
+            f = tl.load(row, mask=mask).to(ACC)
+            g = tl.load(row + H, mask=mask).to(ACC)
             tl.store(d_row, dc * ((cp - g) * (f - f * f)), mask=mask)     # δa^f
             tl.store(d_row + H, dc * ((1.0 - g * g) * (1.0 - f)), mask=mask)   # δa^g
             dc = dc * f
         else:
-            i = tl.load(row, mask=mask)
+            i = tl.load(row, mask=mask).to(ACC)
             g_off = H if KIND == 3 else 2 * H
-            g = tl.load(row + g_off, mask=mask)
+            g = tl.load(row + g_off, mask=mask).to(ACC)
             da_i = dc * (g * (i - i * i))                                 # δa^i
             tl.store(d_row, da_i, mask=mask)
             tl.store(d_row + g_off, dc * (i * (1.0 - g * g)), mask=mask)  # δa^g
             if KIND != 3:
-                cp = tl.load(cp_ptr + b * cp_sb + j * cp_sj, mask=mask)
-                f = tl.load(row + H, mask=mask)
+                cp = tl.load(cp_ptr + b * cp_sb + j * cp_sj, mask=mask).to(ACC)
+                f = tl.load(row + H, mask=mask).to(ACC)
                 da_f = dc * (cp * (f - f * f))                            # δa^f
                 tl.store(d_row + H, da_f, mask=mask)
                 dc = dc * f                                               # carry δc_t f_t
                 if KIND == 1:
-                    dc += da_i * tl.load(wci_ptr + j, mask=mask) + da_f * tl.load(wcf_ptr + j,
-                                                                                  mask=mask)
+                    dc += da_i * tl.load(wci_ptr + j, mask=mask).to(ACC) + da_f * tl.load(wcf_ptr + j,
+                                                                                  mask=mask).to(ACC)
         tl.store(dc_ptr + k, dc, mask=mask)
 
     # -------------------------------------------------------------------- GRU
     @triton.jit
     def _gru_forward_kernel(x_ptr, hz_ptr, hp_ptr, hp_sb, hp_sj, rz_ptr, n_ptr, hn_ptr, y_ptr,
-                            n, H, BLOCK: tl.constexpr):
+                            hs_ptr, n, H, SHADOW: tl.constexpr, ACC: tl.constexpr,
+                            BLOCK: tl.constexpr):
         k = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
         mask = k < n
         b = k // H
         j = k % H
         x_row = x_ptr + b * (3 * H) + j
         h_row = hz_ptr + b * (3 * H) + j
-        r = _sigmoid(tl.load(x_row, mask=mask) + tl.load(h_row, mask=mask))
-        z = _sigmoid(tl.load(x_row + H, mask=mask) + tl.load(h_row + H, mask=mask))
-        hn = tl.load(h_row + 2 * H, mask=mask)                            # W_hn h + b_hn
-        nn = _tanh(tl.load(x_row + 2 * H, mask=mask) + r * hn)
-        hp = tl.load(hp_ptr + b * hp_sb + j * hp_sj, mask=mask)
+        r = _sigmoid(tl.load(x_row, mask=mask).to(ACC) + tl.load(h_row, mask=mask).to(ACC))
+        z = _sigmoid(tl.load(x_row + H, mask=mask).to(ACC) + tl.load(h_row + H, mask=mask).to(ACC))
+        hn = tl.load(h_row + 2 * H, mask=mask).to(ACC)                            # W_hn h + b_hn
+        nn = _tanh(tl.load(x_row + 2 * H, mask=mask).to(ACC) + r * hn)
+        hp = tl.load(hp_ptr + b * hp_sb + j * hp_sj, mask=mask).to(ACC)
         tl.store(rz_ptr + b * (2 * H) + j, r, mask=mask)
         tl.store(rz_ptr + b * (2 * H) + H + j, z, mask=mask)
         tl.store(hn_ptr + k, hn, mask=mask)
         tl.store(n_ptr + k, nn, mask=mask)
-        tl.store(y_ptr + k, nn + z * (hp - nn), mask=mask)                # (1-z) n + z h
+        h = nn + z * (hp - nn)                                            # (1-z) n + z h
+        tl.store(y_ptr + k, h, mask=mask)
+        if SHADOW:                                                        # the float32 state
+            tl.store(hs_ptr + k, h, mask=mask)
 
     @triton.jit
     def _gru_backward_kernel(dh_ptr, rz_ptr, n_ptr, hn_ptr, hp_ptr, hp_sb, hp_sj, dx_ptr, dhz_ptr,
-                             n, H, BLOCK: tl.constexpr):
+                             n, H, ACC: tl.constexpr, BLOCK: tl.constexpr):
         k = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
         mask = k < n
         b = k // H
         j = k % H
-        dh = tl.load(dh_ptr + k, mask=mask)
-        r = tl.load(rz_ptr + b * (2 * H) + j, mask=mask)
-        z = tl.load(rz_ptr + b * (2 * H) + H + j, mask=mask)
-        nn = tl.load(n_ptr + k, mask=mask)
-        hn = tl.load(hn_ptr + k, mask=mask)
-        hp = tl.load(hp_ptr + b * hp_sb + j * hp_sj, mask=mask)
+        dh = tl.load(dh_ptr + k, mask=mask).to(ACC)
+        r = tl.load(rz_ptr + b * (2 * H) + j, mask=mask).to(ACC)
+        z = tl.load(rz_ptr + b * (2 * H) + H + j, mask=mask).to(ACC)
+        nn = tl.load(n_ptr + k, mask=mask).to(ACC)
+        hn = tl.load(hn_ptr + k, mask=mask).to(ACC)
+        hp = tl.load(hp_ptr + b * hp_sb + j * hp_sj, mask=mask).to(ACC)
         da_n = dh * ((1.0 - nn * nn) * (1.0 - z))                         # δa^n
         da_z = dh * ((hp - nn) * (z - z * z))                             # δa^z
         da_r = da_n * (hn * (r - r * r))                                  # δa^r
@@ -243,66 +259,70 @@ if triton is not None:
 
     @triton.jit
     def _gru_gates_kernel(x_ptr, hz_ptr, hp_ptr, hp_sb, hp_sj, rz_ptr, rh_ptr, n, H,
-                          BLOCK: tl.constexpr):
+                          ACC: tl.constexpr, BLOCK: tl.constexpr):
         k = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
         mask = k < n
         b = k // H
         j = k % H
         x_row = x_ptr + b * (3 * H) + j
         h_row = hz_ptr + b * (2 * H) + j
-        r = _sigmoid(tl.load(x_row, mask=mask) + tl.load(h_row, mask=mask))
-        z = _sigmoid(tl.load(x_row + H, mask=mask) + tl.load(h_row + H, mask=mask))
-        hp = tl.load(hp_ptr + b * hp_sb + j * hp_sj, mask=mask)
+        r = _sigmoid(tl.load(x_row, mask=mask).to(ACC) + tl.load(h_row, mask=mask).to(ACC))
+        z = _sigmoid(tl.load(x_row + H, mask=mask).to(ACC) + tl.load(h_row + H, mask=mask).to(ACC))
+        hp = tl.load(hp_ptr + b * hp_sb + j * hp_sj, mask=mask).to(ACC)
         tl.store(rz_ptr + b * (2 * H) + j, r, mask=mask)
         tl.store(rz_ptr + b * (2 * H) + H + j, z, mask=mask)
         tl.store(rh_ptr + k, r * hp, mask=mask)                           # r h_{t-1}
 
     @triton.jit
-    def _gru_candidate_kernel(x_ptr, hn_ptr, rz_ptr, hp_ptr, hp_sb, hp_sj, n_ptr, y_ptr, n, H,
+    def _gru_candidate_kernel(x_ptr, hn_ptr, rz_ptr, hp_ptr, hp_sb, hp_sj, n_ptr, y_ptr, hs_ptr,
+                              n, H, SHADOW: tl.constexpr, ACC: tl.constexpr,
                               BLOCK: tl.constexpr):
         k = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
         mask = k < n
         b = k // H
         j = k % H
-        nn = _tanh(tl.load(x_ptr + b * (3 * H) + 2 * H + j, mask=mask) + tl.load(hn_ptr + k, mask=mask))
-        z = tl.load(rz_ptr + b * (2 * H) + H + j, mask=mask)
-        hp = tl.load(hp_ptr + b * hp_sb + j * hp_sj, mask=mask)
+        nn = _tanh(tl.load(x_ptr + b * (3 * H) + 2 * H + j, mask=mask).to(ACC) + tl.load(hn_ptr + k, mask=mask).to(ACC))
+        z = tl.load(rz_ptr + b * (2 * H) + H + j, mask=mask).to(ACC)
+        hp = tl.load(hp_ptr + b * hp_sb + j * hp_sj, mask=mask).to(ACC)
         tl.store(n_ptr + k, nn, mask=mask)
-        tl.store(y_ptr + k, nn + z * (hp - nn), mask=mask)
+        h = nn + z * (hp - nn)
+        tl.store(y_ptr + k, h, mask=mask)
+        if SHADOW:
+            tl.store(hs_ptr + k, h, mask=mask)
 
     @triton.jit
     def _gru_cho_backward_kernel(dh_ptr, rz_ptr, n_ptr, hp_ptr, hp_sb, hp_sj, da_ptr, n, H,
-                                 BLOCK: tl.constexpr):
+                                 ACC: tl.constexpr, BLOCK: tl.constexpr):
         k = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
         mask = k < n
         b = k // H
         j = k % H
-        dh = tl.load(dh_ptr + k, mask=mask)
-        z = tl.load(rz_ptr + b * (2 * H) + H + j, mask=mask)
-        nn = tl.load(n_ptr + k, mask=mask)
-        hp = tl.load(hp_ptr + b * hp_sb + j * hp_sj, mask=mask)
+        dh = tl.load(dh_ptr + k, mask=mask).to(ACC)
+        z = tl.load(rz_ptr + b * (2 * H) + H + j, mask=mask).to(ACC)
+        nn = tl.load(n_ptr + k, mask=mask).to(ACC)
+        hp = tl.load(hp_ptr + b * hp_sb + j * hp_sj, mask=mask).to(ACC)
         row = da_ptr + b * (3 * H) + j
         tl.store(row + H, dh * ((hp - nn) * (z - z * z)), mask=mask)      # δa^z
         tl.store(row + 2 * H, dh * ((1.0 - nn * nn) * (1.0 - z)), mask=mask)   # δa^n
 
     @triton.jit
     def _gru_reset_grad_kernel(drh_ptr, rz_ptr, hp_ptr, hp_sb, hp_sj, da_ptr, n, H,
-                               BLOCK: tl.constexpr):
+                               ACC: tl.constexpr, BLOCK: tl.constexpr):
         k = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
         mask = k < n
         b = k // H
         j = k % H
-        r = tl.load(rz_ptr + b * (2 * H) + j, mask=mask)
-        hp = tl.load(hp_ptr + b * hp_sb + j * hp_sj, mask=mask)
-        d = tl.load(drh_ptr + k, mask=mask)
+        r = tl.load(rz_ptr + b * (2 * H) + j, mask=mask).to(ACC)
+        hp = tl.load(hp_ptr + b * hp_sb + j * hp_sj, mask=mask).to(ACC)
+        d = tl.load(drh_ptr + k, mask=mask).to(ACC)
         tl.store(da_ptr + b * (3 * H) + j, d * (hp * (r - r * r)), mask=mask)   # δa^r
 
 
     @triton.jit
-    def _activations_kernel(x_ptr, t_ptr, s_ptr, n, BLOCK: tl.constexpr):
+    def _activations_kernel(x_ptr, t_ptr, s_ptr, n, ACC: tl.constexpr, BLOCK: tl.constexpr):
         k = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
         mask = k < n
-        x = tl.load(x_ptr + k, mask=mask)
+        x = tl.load(x_ptr + k, mask=mask).to(ACC)
         tl.store(t_ptr + k, _tanh(x), mask=mask)
         tl.store(s_ptr + k, _sigmoid(x), mask=mask)
 
@@ -315,7 +335,7 @@ def activations(x):
     """
     x = x.contiguous()
     t, s = torch.empty_like(x), torch.empty_like(x)
-    _activations_kernel[_grid(x.numel())](x, t, s, x.numel(), BLOCK=BLOCK)
+    _activations_kernel[_grid(x.numel())](x, t, s, x.numel(), ACC=_acc(x), BLOCK=BLOCK)
     return t, s
 
 
@@ -343,7 +363,8 @@ def lstm_forward_step(kind, a, c_prev, c, tc, y, peep=None):
     B, H = c.shape
     wci, wcf, wco = _peep(peep, c)
     _lstm_forward_kernel[_grid(B * H)](a, c_prev, c_prev.stride(0), c_prev.stride(1), c, tc, y,
-                                       wci, wcf, wco, B * H, H, KIND=kind, BLOCK=BLOCK)
+                                       wci, wcf, wco, B * H, H, KIND=kind, ACC=_acc(a),
+                                       BLOCK=BLOCK)
     return y
 
 
@@ -361,7 +382,7 @@ def lstm_backward_loop(kind, ws, dy, dh_T, dc_T, w_hh, gates, c0, c, tc, peep=No
     """
     T, B, H = tc.shape
     da = ws.take(*gates.shape)
-    dc = dc_T.contiguous().clone()
+    dc = dc_T.to(state_dtype(dc_T.dtype), copy=True).contiguous()      # float32 for bfloat16
     wci, wcf, wco = _peep(peep, dc)
     grid = _grid(B * H)
     for t in range(T - 1, -1, -1):
@@ -372,19 +393,22 @@ def lstm_backward_loop(kind, ws, dy, dh_T, dc_T, w_hh, gates, c0, c, tc, peep=No
         c_prev = tc[t] if c is None else (c0 if t == 0 else c[t - 1])
         _lstm_backward_kernel[grid](dh, gates[t], c_prev, c_prev.stride(0), c_prev.stride(1),
                                     tc[t], dc, da[t], wci, wcf, wco, B * H, H,
-                                    KIND=kind, BLOCK=BLOCK)
+                                    KIND=kind, ACC=_acc(gates), BLOCK=BLOCK)
     return da, dc
 
 
-def gru_forward_step(xz, hz, h_prev, rz, n, hn, y):
+def gru_forward_step(xz, hz, h_prev, rz, n, hn, y, hs=None):
     """GRU step (``reset_after=True``) after ``hz = W_hh h_{t-1} + b_hh`` ``(B, 3H)``.
 
     Writes ``r, z`` into ``rz`` ``(B, 2H)``, ``W_hn h + b_hn`` into ``hn``, ``n`` and ``h_t``
     into ``n`` and ``y`` (all contiguous); ``xz`` is the step's input projection ``(B, 3H)``.
+    ``h_prev`` is the state ``h_{t-1}``; with bfloat16 data, ``hs`` receives ``h_t`` in float32
+    (the state the next step reads), ``y`` its bfloat16 rounding.
     """
     B, H = y.shape
     _gru_forward_kernel[_grid(B * H)](xz, hz, h_prev, h_prev.stride(0), h_prev.stride(1), rz, n,
-                                      hn, y, B * H, H, BLOCK=BLOCK)
+                                      hn, y, y if hs is None else hs, B * H, H,
+                                      SHADOW=hs is not None, ACC=_acc(y), BLOCK=BLOCK)
     return y
 
 
@@ -393,7 +417,7 @@ def gru_backward_step(dh, rz, n, hn, h_prev, dx, dhz):
     (both ``(B, 3H)``) from the total ``δh_t`` ``(B, H)``, contiguous."""
     B, H = n.shape
     _gru_backward_kernel[_grid(B * H)](dh, rz, n, hn, h_prev, h_prev.stride(0), h_prev.stride(1),
-                                       dx, dhz, B * H, H, BLOCK=BLOCK)
+                                       dx, dhz, B * H, H, ACC=_acc(n), BLOCK=BLOCK)
 
 
 def gru_reset_before_step(xz, hz, h_prev, rz, rh):
@@ -401,14 +425,16 @@ def gru_reset_before_step(xz, hz, h_prev, rz, rh):
     into ``rh``; ``hz = W_h{r,z} h_{t-1} + b_h{r,z}`` is ``(B, 2H)``."""
     B, H = rh.shape
     _gru_gates_kernel[_grid(B * H)](xz, hz, h_prev, h_prev.stride(0), h_prev.stride(1), rz, rh,
-                                    B * H, H, BLOCK=BLOCK)
+                                    B * H, H, ACC=_acc(rh), BLOCK=BLOCK)
 
 
-def gru_candidate_step(xz, hn, rz, h_prev, n, y):
-    """Cho's GRU, second half: ``n = tanh(xz^n + hn)`` and ``h_t = (1-z) n + z h_{t-1}``."""
+def gru_candidate_step(xz, hn, rz, h_prev, n, y, hs=None):
+    """Cho's GRU, second half: ``n = tanh(xz^n + hn)`` and ``h_t = (1-z) n + z h_{t-1}``
+    (``hs`` as in :func:`gru_forward_step`)."""
     B, H = y.shape
     _gru_candidate_kernel[_grid(B * H)](xz, hn, rz, h_prev, h_prev.stride(0), h_prev.stride(1),
-                                        n, y, B * H, H, BLOCK=BLOCK)
+                                        n, y, y if hs is None else hs, B * H, H,
+                                        SHADOW=hs is not None, ACC=_acc(y), BLOCK=BLOCK)
     return y
 
 
@@ -416,11 +442,11 @@ def gru_reset_before_backward_step(dh, rz, n, h_prev, da):
     """Cho's GRU backward: ``δa^z_t`` and ``δa^n_t`` into blocks z and n of ``da`` ``(B, 3H)``."""
     B, H = n.shape
     _gru_cho_backward_kernel[_grid(B * H)](dh, rz, n, h_prev, h_prev.stride(0), h_prev.stride(1),
-                                           da, B * H, H, BLOCK=BLOCK)
+                                           da, B * H, H, ACC=_acc(n), BLOCK=BLOCK)
 
 
 def gru_reset_grad_step(d_rh, rz, h_prev, da):
     """Cho's GRU backward: ``δa^r_t = δ(r h_{t-1}) h_{t-1} r(1-r)`` into block r of ``da``."""
     B, H = d_rh.shape
     _gru_reset_grad_kernel[_grid(B * H)](d_rh, rz, h_prev, h_prev.stride(0), h_prev.stride(1),
-                                         da, B * H, H, BLOCK=BLOCK)
+                                         da, B * H, H, ACC=_acc(d_rh), BLOCK=BLOCK)

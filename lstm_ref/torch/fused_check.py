@@ -43,8 +43,8 @@ def run(module, x, hx):
     out, hn = module(x, hx if module.has_cell_state else hx[0])
     hs = hn if isinstance(hn, tuple) else (hn,)
     gen = torch.Generator().manual_seed(1)
-    loss = (out * torch.randn(out.shape, generator=gen, dtype=out.dtype)).sum()
-    loss = loss + sum((h * torch.randn(h.shape, generator=gen, dtype=h.dtype)).sum() for h in hs)
+    weight = lambda t: torch.randn(t.shape, generator=gen, dtype=torch.float64).to(t.dtype)  # noqa: E731
+    loss = (out * weight(out)).sum() + sum((h * weight(h)).sum() for h in hs)
     grads = torch.autograd.grad(loss, [x, *hx, *module.parameters()])
     return [out, *hs, *grads]
 
@@ -69,6 +69,78 @@ def compare(cls, options, dtype, bias):
     fast = run(module, x, hx)
     err = max(((a - b).abs().max() / b.abs().max()).item() for a, b in zip(fast, plain))
     return {"max_rel_diff": err, "launches": LAUNCHES["n"] - before}
+
+
+def compare_bfloat16(cls, options, bias):
+    """bfloat16 through the kernels against the float64 plain-torch result of the same weights:
+    the largest difference relative to each tensor's largest entry."""
+    import copy
+
+    import lstm_ref.torch.fused as fused
+    torch.manual_seed(0)
+    ref = cls(3, 5, num_layers=2, bias=bias, bidirectional=True, dtype=torch.float64, **options)
+    L, B, H = 4, 3, 5
+    x = torch.randn(6, B, 3, dtype=torch.float64)
+    hx = tuple(torch.randn(L, B, H, dtype=torch.float64)
+               for _ in range(2 if ref.has_cell_state else 1))
+    low = copy.deepcopy(ref).to(torch.bfloat16)
+    # the reference starts from the bfloat16-rounded weights and inputs: only the arithmetic differs
+    ref.load_state_dict({k: v.double() for k, v in low.state_dict().items()})
+    x, hx = x.bfloat16().double(), tuple(h.bfloat16().double() for h in hx)
+    fused.ENABLED = False
+    want = run(ref, x, hx)
+    fused.ENABLED = True
+    before = LAUNCHES["n"]
+    got = run(low, x.bfloat16(), tuple(h.bfloat16() for h in hx))
+    err = max(((a.double() - b).abs().max() / b.abs().max()).item() for a, b in zip(got, want))
+    return {"max_rel_diff": err, "launches": LAUNCHES["n"] - before}
+
+
+def state_accumulation():
+    """Whether the bfloat16 kernels carry the state in float32, on two slow accumulations.
+
+    LSTM: ``f = 1``, ``i = 1/2``, ``g = tanh(0.004)``, so ``c`` grows by about 0.002 a step from
+    ``c_0 = 1`` for 200 steps. GRU: ``z ≈ 0.99``, ``n = 1/2``, so ``h`` creeps from 0 towards
+    1/2 over 300 steps. Rounded to bfloat16 after every step (spacing 2^-7 near 1), either state
+    would stall; carried in float32 it follows the float64 result. Returns, per cell, the final
+    state in bfloat16 (``got``), the float64 result with the same rounded weights (``want``) and
+    the value a bfloat16-rounded state reaches (``stalled``).
+    """
+    import lstm_ref.torch as lt
+    out = {}
+    for name in ("LSTM", "GRU"):
+        T = 200 if name == "LSTM" else 300
+        low = getattr(lt, name)(1, 1, dtype=torch.bfloat16)
+        with torch.no_grad():
+            for p in low.parameters():
+                p.zero_()
+            b = low.bias_ih_l0
+            if name == "LSTM":
+                b[1], b[2] = 30.0, 0.004                          # f = 1, g = tanh(0.004)
+            else:
+                b[1], b[2] = 4.595, 0.5493                        # z = 0.99, n = 0.5
+        ref = getattr(lt, name)(1, 1, dtype=torch.float64)
+        ref.load_state_dict({k: v.double() for k, v in low.state_dict().items()})
+        x = torch.zeros(T, 1, 1, dtype=torch.float64)
+        if name == "LSTM":
+            hx = (torch.zeros(1, 1, 1, dtype=torch.float64), torch.ones(1, 1, 1, dtype=torch.float64))
+            want = ref(x, hx)[1][1].item()
+            got = low(x.bfloat16(), tuple(h.bfloat16() for h in hx))[1][1].item()
+            i, g = torch.sigmoid(b[0].float()), torch.tanh(b[2].float())
+            c = torch.ones((), dtype=torch.bfloat16)
+            for _ in range(T):
+                c = (c.float() + i * g).bfloat16()               # a bfloat16 state
+            stalled = c.item()
+        else:
+            want = ref(x)[1].item()
+            got = low(x.bfloat16())[1].item()
+            z, n = torch.sigmoid(b[1].float()), torch.tanh(b[2].float())
+            h = torch.zeros((), dtype=torch.bfloat16)
+            for _ in range(T):
+                h = (n + z * (h.float() - n)).bfloat16()
+            stalled = h.item()
+        out[name] = {"got": got, "want": want, "stalled": stalled}
+    return out
 
 
 def activations(dtype):
@@ -112,13 +184,17 @@ def report():
     cells = zip(CELLS, [lt.LSTM, lt.PeepholeLSTM, lt.CoupledLSTM, lt.NoForgetLSTM, lt.GRU, lt.GRU],
                 [{}, {}, {}, {}, {}, {"reset_after": False}])
     cells = list(cells)
-    out = {"cells": {}, "activations": {}}
+    out = {"cells": {}, "activations": {}, "bfloat16": {}}
     for dtype in (torch.float64, torch.float32):
         for name, cls, options in cells:
             for bias in (True, False):
                 key = f"{name} {str(dtype)[6:]} bias={bias}"
                 out["cells"][key] = compare(cls, options, dtype, bias)
         out["activations"][str(dtype)[6:]] = activations(dtype)
+    out["state_accumulation"] = state_accumulation()
+    for name, cls, options in [("RNN", lt.RNN, {}), *cells]:
+        for bias in (True, False):
+            out["bfloat16"][f"{name} bfloat16 bias={bias}"] = compare_bfloat16(cls, options, bias)
     return out
 
 
