@@ -20,6 +20,7 @@ executes the same kernels with numpy; the tests use it to check the kernels agai
 plain-torch path on machines without a GPU. The RNN needs no kernel: its step is already one
 pointwise operation after the matrix product.
 """
+import contextlib
 import os
 
 import torch
@@ -64,6 +65,16 @@ def enabled(t):
 
 def _grid(n):
     return (triton.cdiv(n, BLOCK),)
+
+
+def _on(t):
+    """Make ``t``'s GPU the current CUDA device for a launch.
+
+    Triton launches a kernel on the *current* CUDA device, not on the device of its tensor
+    arguments (PyTorch's own operations follow their tensors). Without this guard a module on
+    ``cuda:1`` would launch its kernels on ``cuda:0`` with pointers into ``cuda:1``'s memory.
+    """
+    return torch.cuda.device(t.device) if t.device.type == "cuda" else contextlib.nullcontext()
 
 
 def state_dtype(dtype):
@@ -335,7 +346,8 @@ def activations(x):
     """
     x = x.contiguous()
     t, s = torch.empty_like(x), torch.empty_like(x)
-    _activations_kernel[_grid(x.numel())](x, t, s, x.numel(), ACC=_acc(x), BLOCK=BLOCK)
+    with _on(x):
+        _activations_kernel[_grid(x.numel())](x, t, s, x.numel(), ACC=_acc(x), BLOCK=BLOCK)
     return t, s
 
 
@@ -362,9 +374,10 @@ def lstm_forward_step(kind, a, c_prev, c, tc, y, peep=None):
     """
     B, H = c.shape
     wci, wcf, wco = _peep(peep, c)
-    _lstm_forward_kernel[_grid(B * H)](a, c_prev, c_prev.stride(0), c_prev.stride(1), c, tc, y,
-                                       wci, wcf, wco, B * H, H, KIND=kind, ACC=_acc(a),
-                                       BLOCK=BLOCK)
+    with _on(a):
+        _lstm_forward_kernel[_grid(B * H)](a, c_prev, c_prev.stride(0), c_prev.stride(1), c, tc, y,
+                                           wci, wcf, wco, B * H, H, KIND=kind, ACC=_acc(a),
+                                           BLOCK=BLOCK)
     return y
 
 
@@ -391,9 +404,10 @@ def lstm_backward_loop(kind, ws, dy, dh_T, dc_T, w_hh, gates, c0, c, tc, peep=No
         else:
             dh = torch.addmm(dy[t], da[t + 1], w_hh)                     # δh_t
         c_prev = tc[t] if c is None else (c0 if t == 0 else c[t - 1])
-        _lstm_backward_kernel[grid](dh, gates[t], c_prev, c_prev.stride(0), c_prev.stride(1),
-                                    tc[t], dc, da[t], wci, wcf, wco, B * H, H,
-                                    KIND=kind, ACC=_acc(gates), BLOCK=BLOCK)
+        with _on(dc):
+            _lstm_backward_kernel[grid](dh, gates[t], c_prev, c_prev.stride(0), c_prev.stride(1),
+                                        tc[t], dc, da[t], wci, wcf, wco, B * H, H,
+                                        KIND=kind, ACC=_acc(gates), BLOCK=BLOCK)
     return da, dc
 
 
@@ -406,9 +420,10 @@ def gru_forward_step(xz, hz, h_prev, rz, n, hn, y, hs=None):
     (the state the next step reads), ``y`` its bfloat16 rounding.
     """
     B, H = y.shape
-    _gru_forward_kernel[_grid(B * H)](xz, hz, h_prev, h_prev.stride(0), h_prev.stride(1), rz, n,
-                                      hn, y, y if hs is None else hs, B * H, H,
-                                      SHADOW=hs is not None, ACC=_acc(y), BLOCK=BLOCK)
+    with _on(y):
+        _gru_forward_kernel[_grid(B * H)](xz, hz, h_prev, h_prev.stride(0), h_prev.stride(1), rz, n,
+                                          hn, y, y if hs is None else hs, B * H, H,
+                                          SHADOW=hs is not None, ACC=_acc(y), BLOCK=BLOCK)
     return y
 
 
@@ -416,37 +431,44 @@ def gru_backward_step(dh, rz, n, hn, h_prev, dx, dhz):
     """GRU backward step (``reset_after=True``): ``δxz_t`` into ``dx`` and ``δhz_t`` into ``dhz``
     (both ``(B, 3H)``) from the total ``δh_t`` ``(B, H)``, contiguous."""
     B, H = n.shape
-    _gru_backward_kernel[_grid(B * H)](dh, rz, n, hn, h_prev, h_prev.stride(0), h_prev.stride(1),
-                                       dx, dhz, B * H, H, ACC=_acc(n), BLOCK=BLOCK)
+    with _on(n):
+        _gru_backward_kernel[_grid(B * H)](dh, rz, n, hn, h_prev, h_prev.stride(0),
+                                           h_prev.stride(1), dx, dhz, B * H, H, ACC=_acc(n),
+                                           BLOCK=BLOCK)
 
 
 def gru_reset_before_step(xz, hz, h_prev, rz, rh):
     """Cho's GRU, first half of a step: ``r, z = σ(xz^{r,z} + hz)`` into ``rz``, ``r h_{t-1}``
     into ``rh``; ``hz = W_h{r,z} h_{t-1} + b_h{r,z}`` is ``(B, 2H)``."""
     B, H = rh.shape
-    _gru_gates_kernel[_grid(B * H)](xz, hz, h_prev, h_prev.stride(0), h_prev.stride(1), rz, rh,
-                                    B * H, H, ACC=_acc(rh), BLOCK=BLOCK)
+    with _on(rh):
+        _gru_gates_kernel[_grid(B * H)](xz, hz, h_prev, h_prev.stride(0), h_prev.stride(1), rz, rh,
+                                        B * H, H, ACC=_acc(rh), BLOCK=BLOCK)
 
 
 def gru_candidate_step(xz, hn, rz, h_prev, n, y, hs=None):
     """Cho's GRU, second half: ``n = tanh(xz^n + hn)`` and ``h_t = (1-z) n + z h_{t-1}``
     (``hs`` as in :func:`gru_forward_step`)."""
     B, H = y.shape
-    _gru_candidate_kernel[_grid(B * H)](xz, hn, rz, h_prev, h_prev.stride(0), h_prev.stride(1),
-                                        n, y, y if hs is None else hs, B * H, H,
-                                        SHADOW=hs is not None, ACC=_acc(y), BLOCK=BLOCK)
+    with _on(y):
+        _gru_candidate_kernel[_grid(B * H)](xz, hn, rz, h_prev, h_prev.stride(0), h_prev.stride(1),
+                                            n, y, y if hs is None else hs, B * H, H,
+                                            SHADOW=hs is not None, ACC=_acc(y), BLOCK=BLOCK)
     return y
 
 
 def gru_reset_before_backward_step(dh, rz, n, h_prev, da):
     """Cho's GRU backward: ``δa^z_t`` and ``δa^n_t`` into blocks z and n of ``da`` ``(B, 3H)``."""
     B, H = n.shape
-    _gru_cho_backward_kernel[_grid(B * H)](dh, rz, n, h_prev, h_prev.stride(0), h_prev.stride(1),
-                                           da, B * H, H, ACC=_acc(n), BLOCK=BLOCK)
+    with _on(n):
+        _gru_cho_backward_kernel[_grid(B * H)](dh, rz, n, h_prev, h_prev.stride(0),
+                                               h_prev.stride(1), da, B * H, H, ACC=_acc(n),
+                                               BLOCK=BLOCK)
 
 
 def gru_reset_grad_step(d_rh, rz, h_prev, da):
     """Cho's GRU backward: ``δa^r_t = δ(r h_{t-1}) h_{t-1} r(1-r)`` into block r of ``da``."""
     B, H = d_rh.shape
-    _gru_reset_grad_kernel[_grid(B * H)](d_rh, rz, h_prev, h_prev.stride(0), h_prev.stride(1),
-                                         da, B * H, H, ACC=_acc(d_rh), BLOCK=BLOCK)
+    with _on(d_rh):
+        _gru_reset_grad_kernel[_grid(B * H)](d_rh, rz, h_prev, h_prev.stride(0), h_prev.stride(1),
+                                             da, B * H, H, ACC=_acc(d_rh), BLOCK=BLOCK)
