@@ -19,6 +19,14 @@ Triton's interpreter (``TRITON_INTERPRET=1`` set before this module is imported)
 executes the same kernels with numpy; the tests use it to check the kernels against the
 plain-torch path on machines without a GPU. The RNN needs no kernel: its step is already one
 pointwise operation after the matrix product.
+
+What the interpreter does not check: the kernels have not been run on a GPU. Compiled for an
+NVIDIA GPU, Triton computes a float32 ``tl.exp`` as the approximate ``ex2.approx.f32`` of
+``x log2 e`` and a float32 ``/`` as the approximate ``div.full.f32`` (float64 uses libdevice's
+``exp`` and correctly rounded division), and it rounds float32 to bfloat16 to nearest, where the
+interpreter truncates. The interpreter computes exp and division with numpy. So the float32
+precision the interpreter measures for :func:`activations` is that of the formulas, not of the
+GPU's instructions, and the bfloat16 results on a GPU round differently.
 """
 import contextlib
 import os
@@ -92,7 +100,8 @@ if triton is not None:
     @triton.jit
     def _sigmoid(x):
         """``σ(x)`` as ``1/(1+e)`` for ``x ≥ 0`` and ``e/(1+e)`` for ``x < 0``, ``e = e^{-|x|}``:
-        ``e`` never overflows, and both tails keep their relative precision."""
+        ``e`` never overflows, and with an exact ``exp`` both tails keep their relative precision
+        (on a GPU in float32 ``tl.exp`` is approximate: see the module docstring)."""
         e = tl.exp(-tl.abs(x))
         return tl.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
@@ -103,7 +112,8 @@ if triton is not None:
         For ``|x| ≥ 0.55``: ``(1 - e^{-2|x|}) / (1 + e^{-2|x|})`` with the sign of ``x`` (no
         cancellation: the numerator is at least 0.66). Below, where that numerator would cancel,
         Lambert's continued fraction ``x / (1 + x²/(3 + x²/(5 + ...)))`` cut after the term
-        ``x²/17``, whose truncation error there is far below float64's rounding.
+        ``x²/17``, whose truncation error there is far below float64's rounding. (Measured in the
+        interpreter; on a GPU in float32, ``tl.exp`` and ``/`` are approximate instructions.)
         """
         ax = tl.abs(x)
         e = tl.exp(-2.0 * ax)

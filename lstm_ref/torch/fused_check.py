@@ -9,6 +9,12 @@ final states and every gradient, and how many kernel launches the fused run made
 the largest relative errors of the kernels' tanh and sigmoid against torch's float64 ones.
 Used by ``tests/test_torch_fused.py`` and by the chapter "From the reference to a fast
 implementation".
+
+The interpreter is not the GPU: it computes ``tl.exp`` and division with numpy, where compiled
+float32 kernels use approximate instructions, and it truncates float32 to bfloat16 where the GPU
+rounds to nearest (see :mod:`lstm_ref.torch.fused`). A passing check says the kernels compute
+the right equations with the right indexing; it says nothing of speed, and the float32 and
+bfloat16 figures it reports are the interpreter's.
 """
 import functools
 import json
