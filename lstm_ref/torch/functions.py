@@ -699,7 +699,9 @@ def _gru_fused_backward(ctx, ws, dy, dh_T, x, h0, w_ih, w_hh, rz, n, hn, h_prev,
     The same recursion as the plain-torch branch: ``δh_t = dY_t + δh_{t+1} z_{t+1} + (...) W_hh``
     by torch operations, then the kernels of :mod:`lstm_ref.torch.fused` fill ``δa_t``. The
     kernels read the states ``h_{t-1}`` in the precision they were carried in (``hs``, float32,
-    for bfloat16 data); the weight gradients use ``h_prev``, what the GEMMs multiplied.
+    for bfloat16 data); the weight gradients use ``h_prev``, what the GEMMs multiplied. The
+    gradient ``δh_t`` itself, carried back through ``δh_{t+1} z_{t+1}``, stays in the data's dtype
+    (bfloat16 for bfloat16 data), unlike the LSTM's carry ``δc``, which the kernel keeps in float32.
     """
     T, B, H = n.shape
     s_prev = h_prev
