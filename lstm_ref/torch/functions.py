@@ -26,9 +26,11 @@ Backward:
    ``δW_ih = Σ_t δa_t^T x_t``, ``δW_hh = Σ_t δa_t^T h_{t-1}``, the biases
    are sums, and ``δx = δa W_ih``.
 
-On CUDA the pointwise work of each step (forward and backward) is one Triton kernel
-(:mod:`lstm_ref.torch.fused`) instead of a handful of torch operations; on the CPU it is the
-plain torch operations below.
+On CUDA, when Triton is installed, the pointwise work of each step (forward and backward) is
+one Triton kernel (:mod:`lstm_ref.torch.fused`; two for Cho's GRU, none for the RNN) instead of a
+handful of torch operations, and the backward factors are computed inside that kernel rather
+than before the loop; on the CPU it is the plain torch operations below. The kernels have been
+checked only in Triton's interpreter on the CPU, not run on a GPU.
 Double backward is not supported: every backward is wrapped by ``first_order``, which
 raises when autograd asks for a differentiable gradient (``create_graph=True``).
 """
@@ -701,7 +703,8 @@ def _gru_fused_backward(ctx, ws, dy, dh_T, x, h0, w_ih, w_hh, rz, n, hn, h_prev,
     kernels read the states ``h_{t-1}`` in the precision they were carried in (``hs``, float32,
     for bfloat16 data); the weight gradients use ``h_prev``, what the GEMMs multiplied. The
     gradient ``δh_t`` itself, carried back through ``δh_{t+1} z_{t+1}``, stays in the data's dtype
-    (bfloat16 for bfloat16 data), unlike the LSTM's carry ``δc``, which the kernel keeps in float32.
+    (bfloat16 for bfloat16 data), unlike the LSTM's carry ``δc``, which its kernel keeps in
+    float32.
     """
     T, B, H = n.shape
     s_prev = h_prev
