@@ -149,9 +149,10 @@ class RecurrentModule(nn.Module):
         if x.device != w.device:
             raise ValueError(f"input must be on the module's device {w.device}, got {x.device}")
         if w.dtype == torch.bfloat16 and not fused.enabled(w):
+            why = (", and no Triton" if not fused.available() else
+                   ", with lstm_ref.torch.fused.ENABLED = False" if not fused.ENABLED else "")
             raise TypeError(f"lstm_ref.torch.{name} computes bfloat16 only with its Triton kernels "
-                            f"on a CUDA device (found {w.device}"
-                            f"{'' if fused.available() else ', and no Triton'}); "
+                            f"on a CUDA device (found {w.device}{why}); "
                             "use float32 on the CPU")
         if x.dim() not in (2, 3):
             raise ValueError(f"input must be 3-D (T, B, D) or (B, T, D) with batch_first, or "
