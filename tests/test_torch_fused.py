@@ -67,3 +67,11 @@ def test_bfloat16_state_is_carried_in_float32(report, cell):
     r = report["state_accumulation"][cell]
     assert abs(r["got"] - r["want"]) <= BF16_EPS * r["want"]        # one rounding of the output
     assert abs(r["stalled"] - r["want"]) > 10 * BF16_EPS * r["want"]  # a bfloat16 state would not
+
+
+def test_every_kernel_compiles_for_a_gpu():
+    """The interpreter runs the kernels' Python; this compiles them as a GPU would (to PTX for
+    compute capability 9.0, no GPU needed): every kernel, constant and dtype."""
+    compiled = fused_check.compile_for_gpu()
+    assert len(compiled) >= 60
+    assert {k: v for k, v in compiled.items() if v is not None} == {}

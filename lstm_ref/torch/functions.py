@@ -701,27 +701,28 @@ def _gru_fused_backward(ctx, ws, dy, dh_T, x, h0, w_ih, w_hh, rz, n, hn, h_prev,
     The same recursion as the plain-torch branch: ``δh_t = dY_t + δh_{t+1} z_{t+1} + (...) W_hh``
     by torch operations, then the kernels of :mod:`lstm_ref.torch.fused` fill ``δa_t``. The
     kernels read the states ``h_{t-1}`` in the precision they were carried in (``hs``, float32,
-    for bfloat16 data); the weight gradients use ``h_prev``, what the GEMMs multiplied. The
-    gradient ``δh_t`` itself, carried back through ``δh_{t+1} z_{t+1}``, stays in the data's dtype
-    (bfloat16 for bfloat16 data), unlike the LSTM's carry ``δc``, which its kernel keeps in
-    float32.
+    for bfloat16 data); the weight gradients use ``h_prev``, what the GEMMs multiplied. Like the
+    state, the gradient ``δh_t``, carried back through ``δh_{t+1} z_{t+1}``, is kept in float32
+    for bfloat16 data (as the LSTM's kernel keeps ``δc``): each step adds the bfloat16 product
+    ``(...) W_hh`` to it in float32.
     """
     T, B, H = n.shape
+    sdt = fused.state_dtype(n.dtype)
     s_prev = h_prev
     if hs is not None:
         s_prev = torch.empty_like(hs)
         s_prev[0], s_prev[1:] = h0, hs[:-1]
     z = rz[..., H:]
     dys = dy.unbind(0)
-    dh = (dh_T + dys[T - 1]).contiguous()
+    dh = dh_T.to(sdt, copy=True).add_(dys[T - 1]).contiguous()
     hp2 = h_prev.view(T * B, H)
     if ctx.reset_after:
         dhz = ws.take(T, B, 3 * H)
         for t in range(T - 1, -1, -1):
-            if t < T - 1:
-                dh = torch.addmm(torch.addcmul(dys[t], dh, z[t + 1]), dhz[t + 1], w_hh)
+            if t < T - 1:       # δh_t = δhz_{t+1} W_hh + dY_t + δh_{t+1} z_{t+1}, in sdt
+                dh = torch.mm(dhz[t + 1], w_hh).to(sdt).add_(dys[t]).addcmul_(dh, z[t + 1])
             fused.gru_backward_step(dh, rz[t], n[t], hn[t], s_prev[t], dxz[t], dhz[t])
-        dh0 = torch.addmm(dh * z[0], dhz[0], w_hh)
+        dh0 = torch.mm(dhz[0], w_hh).to(sdt).addcmul_(dh, z[0])
         dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, dxz, dhz, x, hp2,
                                                       w_ih, 2)
         return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
@@ -729,12 +730,13 @@ def _gru_fused_backward(ctx, ws, dy, dh_T, x, h0, w_ih, w_hh, rz, n, hn, h_prev,
     w_rz, w_n = w_hh[:2 * H], w_hh[2 * H:]
     for t in range(T - 1, -1, -1):
         if t < T - 1:
-            dh = torch.addmm(torch.addcmul(dys[t], dh, z[t + 1]), dxz[t + 1, :, :2 * H], w_rz)
-            dh.addcmul_(d_rh, r[t + 1])
+            dh = torch.mm(dxz[t + 1, :, :2 * H], w_rz).to(sdt).add_(dys[t])
+            dh.addcmul_(dh_next, z[t + 1]).addcmul_(d_rh, r[t + 1])
+        dh_next = dh
         fused.gru_reset_before_backward_step(dh, rz[t], n[t], s_prev[t], dxz[t])    # δa^z, δa^n
         d_rh = torch.mm(dxz[t, :, 2 * H:], w_n)                                     # δ(r h_{t-1})
         fused.gru_reset_grad_step(d_rh, rz[t], s_prev[t], dxz[t])                   # δa^r
-    dh0 = torch.addmm(dh * z[0], dxz[0, :, :2 * H], w_rz).addcmul_(d_rh, r[0])
+    dh0 = torch.mm(dxz[0, :, :2 * H], w_rz).to(sdt).addcmul_(dh, z[0]).addcmul_(d_rh, r[0])
     need = list(ctx.needs_input_grad)
     need_w_hh, need[3] = need[3], False
     dx, dw_ih, _, db_ih, db_hh = weight_grads(need, dxz, dxz, x, hp2, w_ih, 2)

@@ -36,16 +36,14 @@ import torch
 INTERPRET = os.environ.get("TRITON_INTERPRET", "0") == "1"
 """bool: Triton's interpreter runs the kernels on CPU tensors (set before import; for tests)."""
 
-triton = None
-if INTERPRET or torch.cuda.is_available():       # nothing to run the kernels on otherwise
-    try:
-        import triton
-        import triton.language as tl
-    except ImportError:                          # CPU builds of PyTorch do not ship Triton
-        triton = None
+try:
+    import triton
+    import triton.language as tl
+except ImportError:                              # CPU builds of PyTorch do not ship Triton
+    triton = None
 
-__all__ = ["ENABLED", "INTERPRET", "available", "enabled", "state_dtype", "activations", "LSTM", "PEEPHOLE", "COUPLED",
-           "NOFORGET", "lstm_forward_step", "lstm_backward_loop", "gru_forward_step",
+__all__ = ["ENABLED", "INTERPRET", "available", "enabled", "state_dtype", "activations", "LSTM",
+           "PEEPHOLE", "COUPLED", "NOFORGET", "lstm_forward_step", "lstm_backward_loop", "gru_forward_step",
            "gru_backward_step", "gru_reset_before_step", "gru_candidate_step",
            "gru_reset_before_backward_step", "gru_reset_grad_step"]
 
@@ -60,7 +58,8 @@ BLOCK = 256
 
 
 def available():
-    """True when Triton was imported (there is a GPU, or the interpreter was asked for)."""
+    """True when Triton can be imported (the kernels are defined; :func:`enabled` says whether
+    they run)."""
     return triton is not None
 
 

@@ -213,6 +213,53 @@ def report():
     return out
 
 
+STATE_ARGS = {"cp_ptr", "c_ptr", "dc_ptr", "hp_ptr", "hs_ptr", "dh_ptr"}
+"""set: pointer arguments that hold a state (or its gradient): float32 for bfloat16 data, or the
+data's own dtype (the initial state, and the LSTM's ``δh``)."""
+
+
+def compile_for_gpu(capability=90):
+    """Compile every kernel of :mod:`lstm_ref.torch.fused` for an NVIDIA GPU, without one.
+
+    The interpreter runs the kernels' Python, not what Triton compiles for a GPU; this compiles
+    each kernel, for every ``KIND``/``SHADOW`` and float32, float64 and bfloat16 data (state
+    pointers of bfloat16 data both as float32 and as bfloat16), down to PTX for compute capability
+    ``capability`` (Triton ships the compiler). Returns ``{variant: error or None}``.
+    """
+    import itertools
+
+    import triton
+    import triton.language as tl
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    import lstm_ref.torch.fused as fused
+    target = GPUTarget("cuda", capability, 32)
+    kernels = {name: getattr(fused, name) for name in dir(fused)
+               if name.startswith("_") and name.endswith("_kernel")}
+    variants = {"KIND": (fused.LSTM, fused.PEEPHOLE, fused.COUPLED, fused.NOFORGET),
+                "SHADOW": (False, True)}
+    data = [("float32", "*fp32", "*fp32", tl.float32), ("float64", "*fp64", "*fp64", tl.float64),
+            ("bfloat16", "*bf16", "*fp32", tl.float32), ("bfloat16", "*bf16", "*bf16", tl.float32)]
+    out = {}
+    for (name, kernel), (dtype, ptr, state_ptr, acc) in itertools.product(kernels.items(), data):
+        own = [a for a in variants if a in kernel.arg_names]
+        for values in itertools.product(*(variants[a] for a in own)):
+            constexprs = {"ACC": acc, "BLOCK": fused.BLOCK, **dict(zip(own, values))}
+            signature = {a: "constexpr" if a in constexprs else
+                         (state_ptr if a in STATE_ARGS else ptr) if a.endswith("_ptr") else "i32"
+                         for a in kernel.arg_names}
+            key = f"{name} {dtype} state {state_ptr[1:]} " + " ".join(
+                f"{a}={v}" for a, v in zip(own, values))
+            try:
+                triton.compile(ASTSource(fn=kernel, signature=signature, constexprs=constexprs),
+                               target=target)
+                out[key.strip()] = None
+            except Exception as err:                       # noqa: BLE001 (reported, asserted)
+                out[key.strip()] = f"{type(err).__name__}: {str(err)[:500]}"
+    return out
+
+
 def run_interpreted(timeout=600):
     """Run this check in a fresh process under Triton's interpreter and return its report."""
     env = {**os.environ, "TRITON_INTERPRET": "1", "OMP_NUM_THREADS": "1",
