@@ -11,11 +11,14 @@ require a gradient, as in training). Three contenders:
 * ``loop``: the same equations as a plain per-step autograd loop
   (:func:`lstm_ref.torch.naive.unroll`).
 
+On CUDA, ``ours`` runs each step's pointwise work as one Triton kernel
+(:mod:`lstm_ref.torch.fused`); ``--plain`` times the plain-torch steps instead.
+
 The contenders are interleaved (ours, nn, loop, ours, nn, loop, ...) after a
 warm-up, each timed ``--repeats`` times; the medians and their ratios are printed.
 
 Run: ``python benchmarks/bench_torch.py [--repeats N] [--threads N] [--dtype float32]
-[--device cpu|cuda] [--size T B D H] [--json PATH]``.
+[--device cpu|cuda] [--size T B D H] [--plain] [--json PATH]``.
 """
 import argparse
 import datetime
@@ -31,6 +34,7 @@ import torch
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))                               # the repo's lstm_ref
 import lstm_ref.torch as lt  # noqa: E402
+from lstm_ref.torch import fused  # noqa: E402
 from lstm_ref.torch.bench import HEADER, checksum, device_name, measure, row  # noqa: E402
 
 def git_commit():
@@ -60,17 +64,23 @@ def main(argv=None):
     parser.add_argument("--size", type=int, nargs=4, default=[100, 32, 64, 128],
                         metavar=("T", "B", "D", "H"))
     parser.add_argument("--cells", nargs="+", default=[m.__name__ for m in lt.MODULES])
+    parser.add_argument("--plain", action="store_true",
+                        help="no Triton kernels: the plain-torch pointwise steps also on CUDA")
     parser.add_argument("--json", type=pathlib.Path, help="also write the results to this file")
     args = parser.parse_args(argv)
+    fused.ENABLED = not args.plain
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda needs a GPU; none is available")
     torch.set_num_threads(args.threads)
     dtype = getattr(torch, args.dtype)
     T, B, D, H = args.size
     load0 = load_average()
+    pointwise = ("Triton kernels" if fused.enabled(torch.empty(0, device=args.device))
+                 else "torch ops")
     print(f"bench_torch: forward+backward, {args.dtype}, {device_name(args.device)}, "
           f"T={T} B={B} D={D} H={H}, median of {args.repeats} interleaved runs")
-    print(f"torch {torch.__version__}, numpy {np.__version__}, load average {load0}")
+    print(f"torch {torch.__version__}, numpy {np.__version__}, load average {load0}, "
+          f"pointwise steps: {pointwise}")
     print(HEADER)
     results = []
     for name in args.cells:
@@ -90,6 +100,7 @@ def main(argv=None):
             "size": {"T": T, "B": B, "D": D, "H": H},
             "repeats": args.repeats,
             "threads": args.threads,
+            "pointwise_steps": pointwise,
             "versions": {"torch": torch.__version__, "numpy": np.__version__,
                          "python": platform.python_version()},
             "load_average": {"before": load0, "after": load_average()},

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import lstm_ref.torch as lt
+from lstm_ref.torch import fused
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU available")
 
@@ -34,3 +35,43 @@ def test_cuda_float32_agrees_with_cpu_float64(cls):
     gg = torch.autograd.grad(yg.square().sum(), [xg, *gpu.parameters()])
     for a, b in zip(g, gg):
         torch.testing.assert_close(b.double().cpu(), a, rtol=1e-4, atol=1e-4)
+
+
+@needs_cuda
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)
+@pytest.mark.parametrize("cls", lt.MODULES, ids=lambda c: c.__name__)
+def test_cuda_triton_kernels_agree_with_the_plain_torch_steps(cls, dtype, monkeypatch):
+    """The compiled Triton kernels (tests/test_torch_fused.py checks them interpreted on the CPU)."""
+    if not fused.available():
+        pytest.skip("Triton is not installed")
+    torch.manual_seed(0)
+    m = cls(8, 16, num_layers=2, bidirectional=True, device="cuda", dtype=dtype)
+    x = torch.randn(12, 4, 8, device="cuda", dtype=dtype)
+    runs = []
+    for on in (False, True):
+        monkeypatch.setattr(fused, "ENABLED", on)
+        assert fused.enabled(x) == on
+        xx = x.clone().requires_grad_()
+        y, _ = m(xx)
+        runs.append([y, *torch.autograd.grad(y.square().sum(), [xx, *m.parameters()])])
+    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    for a, b in zip(*runs):
+        torch.testing.assert_close(b, a, rtol=tol, atol=tol)
+
+
+@needs_cuda
+@pytest.mark.parametrize("cls", lt.MODULES, ids=lambda c: c.__name__)
+def test_cuda_bfloat16_agrees_with_cpu_float64_within_its_precision(cls):
+    if not fused.available():
+        pytest.skip("Triton is not installed")
+    torch.manual_seed(0)
+    gpu = cls(8, 16, num_layers=2, bidirectional=True, device="cuda", dtype=torch.bfloat16)
+    cpu = cls(8, 16, num_layers=2, bidirectional=True, dtype=torch.float64)
+    cpu.load_state_dict({k: v.double().cpu() for k, v in gpu.state_dict().items()})
+    x = torch.randn(12, 4, 8, dtype=torch.float64).bfloat16().double().requires_grad_()
+    xg = x.detach().to("cuda", torch.bfloat16).requires_grad_()
+    (y, _), (yg, _) = cpu(x), gpu(xg)
+    runs = [[y, *torch.autograd.grad(y.square().sum(), [x, *cpu.parameters()])],
+            [yg, *torch.autograd.grad(yg.square().sum(), [xg, *gpu.parameters()])]]
+    for a, b in zip(*runs):
+        assert (b.double().cpu() - a).abs().max() <= 6 * 2.0 ** -7 * a.abs().max()

@@ -85,7 +85,9 @@ def test_proj_size_is_not_offered():
     (dict(input_size=4, hidden_size=5, dropout=1.5), ValueError, r"dropout must be in \[0, 1\]"),
     (dict(input_size=4, hidden_size=5, bidirectional="yes"), TypeError, "bidirectional must be a bool"),
     (dict(input_size=4, hidden_size=5, dtype=torch.int32), TypeError,
-     "dtype must be torch.float32 or torch.float64, got torch.int32"),
+     r"dtype must be torch.float32, torch.float64 or torch.bfloat16 \(on CUDA\), got torch.int32"),
+    (dict(input_size=4, hidden_size=5, dtype=torch.float16), TypeError,
+     "dtype must be .* got torch.float16"),
 ])
 def test_constructor_arguments(kwargs, err, msg):
     with pytest.raises(err, match=msg):
@@ -114,3 +116,12 @@ def test_rnn_and_gru_signatures_add_their_option(cls, extra):
     params = inspect.signature(cls).parameters
     assert list(params)[:9] == list(inspect.signature(lt.LSTM).parameters)[:9]
     assert params[extra].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+@pytest.mark.parametrize("cls", lt.MODULES, ids=lambda c: c.__name__)
+def test_bfloat16_on_the_cpu_says_where_it_runs(cls):
+    """bfloat16 runs only through the Triton kernels on CUDA: on the CPU a clear TypeError."""
+    m = cls(3, 4, dtype=torch.bfloat16)
+    with pytest.raises(TypeError, match="bfloat16 only with its Triton kernels on a CUDA device "
+                                        r"\(found cpu.*use float32 on the CPU"):
+        m(torch.zeros(2, 1, 3, dtype=torch.bfloat16))

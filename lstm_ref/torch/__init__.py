@@ -10,6 +10,7 @@ hand-derived BPTT of the numpy reference, written as one
 Layout of the subpackage:
 
 * :mod:`lstm_ref.torch.functions` -- the Functions (forward loop, hand-written backward);
+* :mod:`lstm_ref.torch.fused` -- each step's pointwise work as one Triton kernel (CUDA);
 * :mod:`lstm_ref.torch.layers` -- the shared driver (parameters, layers, directions, checks);
 * :mod:`lstm_ref.torch.modules` -- the six modules;
 * :mod:`lstm_ref.torch.convert` -- ``from_numpy``/``to_numpy`` over :mod:`lstm_ref.convert`.

@@ -26,7 +26,11 @@ Backward:
    ``δW_ih = Σ_t δa_t^T x_t``, ``δW_hh = Σ_t δa_t^T h_{t-1}``, the biases
    are sums, and ``δx = δa W_ih``.
 
-The same code runs on CPU and CUDA (plain torch operations; no fused kernels).
+On CUDA, when Triton is installed, the pointwise work of each step (forward and backward) is
+one Triton kernel (:mod:`lstm_ref.torch.fused`; two for Cho's GRU, none for the RNN) instead of a
+handful of torch operations, and the backward factors are computed inside that kernel rather
+than before the loop; on the CPU it is the plain torch operations below. The kernels have been
+checked only in Triton's interpreter on the CPU, not run on a GPU.
 Double backward is not supported: every backward is wrapped by ``first_order``, which
 raises when autograd asks for a differentiable gradient (``create_graph=True``).
 """
@@ -35,6 +39,8 @@ import threading
 
 import torch
 from torch.autograd.function import once_differentiable
+
+from . import fused
 
 __all__ = ["RNNFunction", "LSTMFunction", "PeepholeLSTMFunction", "CoupledLSTMFunction",
            "NoForgetLSTMFunction", "GRUFunction"]
@@ -299,6 +305,12 @@ def _lstm_backward(ctx, ws, dy, dh_T, dc_T, x, h0, c0, w_ih, w_hh, gates, c, tc,
     shared loop, and returns ``(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, δa)``.
     """
     T, B, H = tc.shape
+    if fused.enabled(y):                           # factors and loop step in one kernel per step
+        kind = {"fgo": fused.COUPLED, "igo": fused.NOFORGET}.get(
+            names, fused.LSTM if w_co is None else fused.PEEPHOLE)
+        peep = None if w_co is None else (w_cif[0], w_cif[1], w_co)
+        da, dc = fused.lstm_backward_loop(kind, ws, dy, dh_T, dc_T, w_hh, gates, c0, c, tc, peep)
+        return _lstm_backward_tail(ctx, ws, x, h0, w_ih, w_hh, y, da, dc)
     blocks = dict(zip(names, gates.split(H, dim=2)))
     i, f, g, o = (blocks.get(k) for k in "ifgo")
     k_c, k_o = _lstm_like_factors(ws, o, tc)
@@ -319,6 +331,11 @@ def _lstm_backward(ctx, ws, dy, dh_T, dc_T, x, h0, c0, w_ih, w_hh, gates, c, tc,
         _tanh_grad_into(ms["g"], g).mul_(i)
     da, dc = _lstm_like_backward_loop(ws, dy, dh_T, dc_T, w_hh, k_c, k_o, m, f, len(names), H,
                                       w_co=w_co, w_cif=w_cif)
+    return _lstm_backward_tail(ctx, ws, x, h0, w_ih, w_hh, y, da, dc)
+
+
+def _lstm_backward_tail(ctx, ws, x, h0, w_ih, w_hh, y, da, dc):
+    """After the loop: ``δh_0 = δa_1 W_hh`` and the weight gradients (see :func:`weight_grads`)."""
     dh0 = torch.mm(da[0], w_hh)
     grads = weight_grads(ctx.needs_input_grad, da, da, x, h_prev_of(h0, y, ws), w_ih, 3)
     dx, dw_ih, dw_hh, db_ih, db_hh = grads
@@ -326,8 +343,10 @@ def _lstm_backward(ctx, ws, dy, dh_T, dc_T, x, h0, c0, w_ih, w_hh, gates, c, tc,
 
 
 def _buffers(x, T, B, H):
-    """Preallocated ``c``, ``tanh(c)`` and ``y``, each ``(T, B, H)``."""
-    return tuple(torch.empty(T, B, H, dtype=x.dtype, device=x.device) for _ in range(3))
+    """Preallocated ``c``, ``tanh(c)`` and ``y``, each ``(T, B, H)``; ``c`` is float32 for
+    bfloat16 data (the cell state accumulates over the steps)."""
+    c = torch.empty(T, B, H, dtype=fused.state_dtype(x.dtype), device=x.device)
+    return (c, *(torch.empty(T, B, H, dtype=x.dtype, device=x.device) for _ in range(2)))
 
 
 def _blocks(gates, H):
@@ -361,9 +380,13 @@ class LSTMFunction(torch.autograd.Function):
         i, f, g, o = _blocks(gates, H)
         gs, cs, tcs, ys = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0)
         ifs = gates[..., :2 * H].unbind(0)
-        h, c_prev, w_hh_t = h0, c0, w_hh.t()
+        h, c_prev, w_hh_t, fuse = h0, c0, w_hh.t(), fused.enabled(x)
         for t in range(T):
             gs[t].addmm_(h, w_hh_t)                             # a_t = xz_t + h_{t-1} W_hh^T
+            if fuse:                                            # all of the below, one kernel
+                h = fused.lstm_forward_step(fused.LSTM, gs[t], c_prev, cs[t], tcs[t], ys[t])
+                c_prev = cs[t]
+                continue
             ifs[t].sigmoid_()                                   # i, f
             g[t].tanh_()                                        # g
             o[t].sigmoid_()                                     # o
@@ -372,7 +395,7 @@ class LSTMFunction(torch.autograd.Function):
             h = torch.mul(o[t], tcs[t], out=ys[t])              # h_t = o tanh(c_t)
             c_prev = cs[t]
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, c, tc, y)
-        return y, y[-1].clone(), c[-1].clone()
+        return y, y[-1].clone(), c[-1].to(x.dtype, copy=True)
 
     @staticmethod
     @first_order
@@ -410,9 +433,14 @@ class PeepholeLSTMFunction(torch.autograd.Function):
         gs, cs, tcs, ys = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0)
         ifs = gates[..., :2 * H].unbind(0)
         w_cif = torch.stack([w_ci, w_cf])                      # (2, H)
-        h, c_prev, w_hh_t = h0, c0, w_hh.t()
+        h, c_prev, w_hh_t, fuse = h0, c0, w_hh.t(), fused.enabled(x)
         for t in range(T):
             gs[t].addmm_(h, w_hh_t)
+            if fuse:
+                h = fused.lstm_forward_step(fused.PEEPHOLE, gs[t], c_prev, cs[t], tcs[t], ys[t],
+                                            (w_ci, w_cf, w_co))
+                c_prev = cs[t]
+                continue
             ifs[t].view(B, 2, H).addcmul_(c_prev.unsqueeze(1), w_cif).sigmoid_()  # i, f
             g[t].tanh_()
             torch.mul(f[t], c_prev, out=cs[t]).addcmul_(i[t], g[t])
@@ -421,7 +449,7 @@ class PeepholeLSTMFunction(torch.autograd.Function):
             h = torch.mul(o[t], tcs[t], out=ys[t])
             c_prev = cs[t]
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, w_ci, w_cf, w_co, gates, c, tc, y)
-        return y, y[-1].clone(), c[-1].clone()
+        return y, y[-1].clone(), c[-1].to(x.dtype, copy=True)
 
     @staticmethod
     @first_order
@@ -462,9 +490,13 @@ class CoupledLSTMFunction(torch.autograd.Function):
         c, tc, y = _buffers(x, T, B, H)
         f, g, o = _blocks(gates, H)
         gs, cs, tcs, ys = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0)
-        h, c_prev, w_hh_t = h0, c0, w_hh.t()
+        h, c_prev, w_hh_t, fuse = h0, c0, w_hh.t(), fused.enabled(x)
         for t in range(T):
             gs[t].addmm_(h, w_hh_t)
+            if fuse:
+                h = fused.lstm_forward_step(fused.COUPLED, gs[t], c_prev, cs[t], tcs[t], ys[t])
+                c_prev = cs[t]
+                continue
             f[t].sigmoid_()
             g[t].tanh_()
             o[t].sigmoid_()
@@ -473,7 +505,7 @@ class CoupledLSTMFunction(torch.autograd.Function):
             h = torch.mul(o[t], tcs[t], out=ys[t])
             c_prev = cs[t]
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, c, tc, y)
-        return y, y[-1].clone(), c[-1].clone()
+        return y, y[-1].clone(), c[-1].to(x.dtype, copy=True)
 
     @staticmethod
     @first_order
@@ -502,9 +534,13 @@ class NoForgetLSTMFunction(torch.autograd.Function):
         c, tc, y = _buffers(x, T, B, H)
         i, g, o = _blocks(gates, H)
         gs, cs, tcs, ys = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0)
-        h, c_prev, w_hh_t = h0, c0, w_hh.t()
+        h, c_prev, w_hh_t, fuse = h0, c0, w_hh.t(), fused.enabled(x)
         for t in range(T):
             gs[t].addmm_(h, w_hh_t)
+            if fuse:
+                h = fused.lstm_forward_step(fused.NOFORGET, gs[t], c_prev, cs[t], tcs[t], ys[t])
+                c_prev = cs[t]
+                continue
             i[t].sigmoid_()
             g[t].tanh_()
             o[t].sigmoid_()
@@ -513,7 +549,7 @@ class NoForgetLSTMFunction(torch.autograd.Function):
             h = torch.mul(o[t], tcs[t], out=ys[t])
             c_prev = cs[t]
         ctx.save_for_backward(x, h0, w_ih, w_hh, gates, tc, y)
-        return y, y[-1].clone(), c[-1].clone()
+        return y, y[-1].clone(), c[-1].to(x.dtype, copy=True)
 
     @staticmethod
     @first_order
@@ -559,32 +595,52 @@ class GRUFunction(torch.autograd.Function):
         if b_hh is None:
             b_hh = torch.zeros(3 * H, **kw)
         b_rz, b_n = b_hh[:2 * H], b_hh[2 * H:]
-        h = h0
+        h, fuse, xzs = h0, fused.enabled(x), xz.unbind(0)
+        rh = torch.empty(B, H, **kw) if fuse and not reset_after else None
+        # bfloat16: the state h_t is carried in float32 (hs), its rounding y feeds the GEMMs
+        hs = None
+        if x.dtype != fused.state_dtype(x.dtype):
+            hs = torch.empty(T, B, H, dtype=fused.state_dtype(x.dtype), device=x.device)
         for t in range(T):
-            if reset_after:
+            s_prev = h0 if t == 0 else (ys if hs is None else hs)[t - 1]     # h_{t-1}
+            if fuse and reset_after:                                  # one kernel after the GEMM
+                torch.addmm(b_hh, h, w_t, out=hz)
+                h = fused.gru_forward_step(xzs[t], hz, s_prev, rzs[t], ns[t], hns[t], ys[t],
+                                           None if hs is None else hs[t])
+            elif fuse:                                                # a kernel after each GEMM
+                torch.addmm(b_rz, h, w_rz_t, out=hz)
+                fused.gru_reset_before_step(xzs[t], hz, s_prev, rzs[t], rh)
+                torch.addmm(b_n, rh, w_n_t, out=hns[t])
+                h = fused.gru_candidate_step(xzs[t], hns[t], rzs[t], s_prev, ns[t], ys[t],
+                                             None if hs is None else hs[t])
+            elif reset_after:
                 torch.addmm(b_hh, h, w_t, out=hz)                     # W_hh h + b_hh
                 hns[t].copy_(hz_n)                                    # W_hn h + b_hn
                 torch.sigmoid(hz_rz.add_(xrz[t]), out=rzs[t])         # r, z
                 torch.tanh(torch.addcmul(xn[t], r[t], hns[t]), out=ns[t])
+                h = torch.lerp(ns[t], h, z[t], out=ys[t])             # (1-z) n + z h
             else:
                 torch.addmm(b_rz, h, w_rz_t, out=hz)
                 torch.sigmoid(hz.add_(xrz[t]), out=rzs[t])
                 torch.addmm(b_n, r[t] * h, w_n_t, out=hns[t])         # W_hn (r h) + b_hn
                 torch.tanh(torch.add(xn[t], hns[t]), out=ns[t])
-            h = torch.lerp(ns[t], h, z[t], out=ys[t])                 # (1-z) n + z h
+                h = torch.lerp(ns[t], h, z[t], out=ys[t])
         ctx.reset_after = reset_after
-        ctx.save_for_backward(x, h0, w_ih, w_hh, rz, n, hn, y)
+        ctx.save_for_backward(x, h0, w_ih, w_hh, rz, n, hn, y, hs)
         return y, y[-1].clone()
 
     @staticmethod
     @first_order
     def backward(ctx, dy, dh_T):
-        x, h0, w_ih, w_hh, rz, n, hn, y = ctx.saved_tensors
+        x, h0, w_ih, w_hh, rz, n, hn, y, hs = ctx.saved_tensors
         T, B, H = y.shape
         r, z = rz.split(H, dim=2)
         ws = Workspace(y, 15 * y.numel())
         h_prev = h_prev_of(h0, y, ws)
         dxz = ws.take(T, B, 3 * H)
+        if fused.enabled(y):
+            return _gru_fused_backward(ctx, ws, dy, dh_T, x, h0, w_ih, w_hh, rz, n, hn, h_prev,
+                                       hs, dxz)
         if ctx.reset_after:
             k_x = ws.take(T, B, 3 * H)                 # δxz = δh k_x, blocks r, z, n
             k_r, k_z, k_n = k_x.split(H, dim=2)
@@ -637,3 +693,56 @@ class GRUFunction(torch.autograd.Function):
                 rh = torch.mul(r, h_prev, out=ws.take(T, B, H)).view(T * B, H)
                 dw_hh = torch.cat([d2[:, :2 * H].t() @ hp2, d2[:, 2 * H:].t() @ rh])
         return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
+
+
+def _gru_fused_backward(ctx, ws, dy, dh_T, x, h0, w_ih, w_hh, rz, n, hn, h_prev, hs, dxz):
+    """:class:`GRUFunction`'s backward with the pointwise work of each step in Triton kernels.
+
+    The same recursion as the plain-torch branch: ``δh_t = dY_t + δh_{t+1} z_{t+1} + (...) W_hh``
+    by torch operations, then the kernels of :mod:`lstm_ref.torch.fused` fill ``δa_t``. The
+    kernels read the states ``h_{t-1}`` in the precision they were carried in (``hs``, float32,
+    for bfloat16 data); the weight gradients use ``h_prev``, what the GEMMs multiplied. Like the
+    state, the gradient ``δh_t``, carried back through ``δh_{t+1} z_{t+1}``, is kept in float32
+    for bfloat16 data (as the LSTM's kernel keeps ``δc``): each step adds the bfloat16 product
+    ``(...) W_hh`` to it in float32.
+    """
+    T, B, H = n.shape
+    sdt = fused.state_dtype(n.dtype)
+    s_prev = h_prev
+    if hs is not None:
+        s_prev = torch.empty_like(hs)
+        s_prev[0], s_prev[1:] = h0, hs[:-1]
+    z = rz[..., H:]
+    dys = dy.unbind(0)
+    dh = dh_T.to(sdt, copy=True).add_(dys[T - 1]).contiguous()
+    hp2 = h_prev.view(T * B, H)
+    if ctx.reset_after:
+        dhz = ws.take(T, B, 3 * H)
+        for t in range(T - 1, -1, -1):
+            if t < T - 1:       # δh_t = δhz_{t+1} W_hh + dY_t + δh_{t+1} z_{t+1}, in sdt
+                dh = torch.mm(dhz[t + 1], w_hh).to(sdt).add_(dys[t]).addcmul_(dh, z[t + 1])
+            fused.gru_backward_step(dh, rz[t], n[t], hn[t], s_prev[t], dxz[t], dhz[t])
+        dh0 = torch.mm(dhz[0], w_hh).to(sdt).addcmul_(dh, z[0])
+        dx, dw_ih, dw_hh, db_ih, db_hh = weight_grads(ctx.needs_input_grad, dxz, dhz, x, hp2,
+                                                      w_ih, 2)
+        return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
+    r = rz[..., :H]
+    w_rz, w_n = w_hh[:2 * H], w_hh[2 * H:]
+    for t in range(T - 1, -1, -1):
+        if t < T - 1:
+            dh = torch.mm(dxz[t + 1, :, :2 * H], w_rz).to(sdt).add_(dys[t])
+            dh.addcmul_(dh_next, z[t + 1]).addcmul_(d_rh, r[t + 1])
+        dh_next = dh
+        fused.gru_reset_before_backward_step(dh, rz[t], n[t], s_prev[t], dxz[t])    # δa^z, δa^n
+        d_rh = torch.mm(dxz[t, :, 2 * H:], w_n)                                     # δ(r h_{t-1})
+        fused.gru_reset_grad_step(d_rh, rz[t], s_prev[t], dxz[t])                   # δa^r
+    dh0 = torch.mm(dxz[0, :, :2 * H], w_rz).to(sdt).addcmul_(dh, z[0]).addcmul_(d_rh, r[0])
+    need = list(ctx.needs_input_grad)
+    need_w_hh, need[3] = need[3], False
+    dx, dw_ih, _, db_ih, db_hh = weight_grads(need, dxz, dxz, x, hp2, w_ih, 2)
+    dw_hh = None
+    if need_w_hh:
+        d2 = dxz.view(T * B, 3 * H)
+        rh = torch.mul(r, h_prev, out=ws.take(T, B, H)).view(T * B, H)
+        dw_hh = torch.cat([d2[:, :2 * H].t() @ hp2, d2[:, 2 * H:].t() @ rh])
+    return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None

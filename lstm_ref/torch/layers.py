@@ -14,6 +14,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import fused
+
 __all__ = ["RecurrentModule"]
 
 
@@ -66,8 +68,9 @@ class RecurrentModule(nn.Module):
             raise ValueError(f"dropout must be in [0, 1], got {dropout}")
         self.dropout = float(dropout)
         dtype = torch.get_default_dtype() if dtype is None else dtype
-        if dtype not in (torch.float32, torch.float64):
-            raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        if dtype not in (torch.float32, torch.float64, torch.bfloat16):
+            raise TypeError(f"dtype must be torch.float32, torch.float64 or torch.bfloat16 (on "
+                            f"CUDA), got {dtype}")
         kw = {"device": device, "dtype": dtype}
         G, H = len(self.gates), self.hidden_size
         for k in range(self.num_layers):
@@ -145,6 +148,12 @@ class RecurrentModule(nn.Module):
                             "(convert one of them with .to(dtype))")
         if x.device != w.device:
             raise ValueError(f"input must be on the module's device {w.device}, got {x.device}")
+        if w.dtype == torch.bfloat16 and not fused.enabled(w):
+            why = (", and no Triton" if not fused.available() else
+                   ", with lstm_ref.torch.fused.ENABLED = False" if not fused.ENABLED else "")
+            raise TypeError(f"lstm_ref.torch.{name} computes bfloat16 only with its Triton kernels "
+                            f"on a CUDA device (found {w.device}{why}); "
+                            "use float32 on the CPU")
         if x.dim() not in (2, 3):
             raise ValueError(f"input must be 3-D (T, B, D) or (B, T, D) with batch_first, or "
                              f"2-D (T, D) unbatched, got a {x.dim()}-D tensor of shape "
