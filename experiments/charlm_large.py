@@ -102,6 +102,7 @@ def main():
         "git_commit": commit,
         "device": f"CPU: {cpu_name()} ({args.threads} threads, shared machine)",
         "cpu_model": cpu_name(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),   # the vector ISA torch uses
         "recurrent_module": f"{module.__module__}.{module.__name__}",
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "numpy": numpy.__version__, "tqdm": tqdm.__version__},
