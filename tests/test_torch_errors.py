@@ -125,3 +125,9 @@ def test_bfloat16_on_the_cpu_says_where_it_runs(cls):
     with pytest.raises(TypeError, match="bfloat16 only with its Triton kernels on a CUDA device "
                                         r"\(found cpu.*use float32 on the CPU"):
         m(torch.zeros(2, 1, 3, dtype=torch.bfloat16))
+
+
+def test_to_numpy_of_a_bfloat16_module_says_what_to_do():
+    with pytest.raises(TypeError, match=r"to_numpy needs a float32 or float64 module \(numpy has "
+                                        r"no torch.bfloat16\); convert first"):
+        lt.LSTM(3, 4, dtype=torch.bfloat16).to_numpy()

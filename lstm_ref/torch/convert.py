@@ -56,6 +56,10 @@ def module_to_numpy(module):
     if module.bidirectional:
         raise ValueError(f"{type(module).__name__} has bidirectional=True; the numpy reference "
                          "is unidirectional (expected bidirectional=False)")
+    dtype = module.weight_ih_l0.dtype
+    if dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"to_numpy needs a float32 or float64 module (numpy has no {dtype}); "
+                        f"convert first, e.g. module.to(torch.float32)")
     want = _numpy_class(type(module))
     options = {}
     if hasattr(module, "nonlinearity"):

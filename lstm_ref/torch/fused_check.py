@@ -196,9 +196,8 @@ def report():
         if name.startswith(("lstm_", "gru_")):
             setattr(fused, name, counted(getattr(fused, name)))
     assert fused.enabled(torch.zeros(1)), "the fused path is not enabled under the interpreter"
-    cells = zip(CELLS, [lt.LSTM, lt.PeepholeLSTM, lt.CoupledLSTM, lt.NoForgetLSTM, lt.GRU, lt.GRU],
-                [{}, {}, {}, {}, {}, {"reset_after": False}])
-    cells = list(cells)
+    cells = list(zip(CELLS, [lt.LSTM, lt.PeepholeLSTM, lt.CoupledLSTM, lt.NoForgetLSTM, lt.GRU,
+                             lt.GRU], [{}, {}, {}, {}, {}, {"reset_after": False}]))
     out = {"cells": {}, "activations": {}, "bfloat16": {}}
     for dtype in (torch.float64, torch.float32):
         for name, cls, options in cells:
