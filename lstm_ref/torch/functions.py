@@ -684,15 +684,26 @@ class GRUFunction(torch.autograd.Function):
                 torch.mul(d_rh, krs[t], out=da_r[t])
                 torch.mul(dh, kzs[t], out=da_z[t])
             dh0 = torch.addmm(dh * zs[0], da_rz[0], w_rz).addcmul_(d_rh, rs[0])
-            need = list(ctx.needs_input_grad)
-            need_w_hh, need[3] = need[3], False                       # block n differs: below
-            dx, dw_ih, _, db_ih, db_hh = weight_grads(need, dxz, dxz, x, hp2, w_ih, 2)
-            dw_hh = None
-            if need_w_hh:
-                d2 = dxz.view(T * B, 3 * H)
-                rh = torch.mul(r, h_prev, out=ws.take(T, B, H)).view(T * B, H)
-                dw_hh = torch.cat([d2[:, :2 * H].t() @ hp2, d2[:, 2 * H:].t() @ rh])
+            dx, dw_ih, dw_hh, db_ih, db_hh = _cho_weight_grads(ctx, ws, dxz, x, r, h_prev, w_ih)
         return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
+
+
+def _cho_weight_grads(ctx, ws, dxz, x, r, h_prev, w_ih):
+    """Weight gradients of Cho's GRU: block n of ``W_hh`` multiplied ``r h_{t-1}``, not ``h_{t-1}``.
+
+    Returns ``(dx, dW_ih, dW_hh, db_ih, db_hh)`` as :func:`weight_grads`.
+    """
+    T, B, H = h_prev.shape
+    hp2 = h_prev.view(T * B, H)
+    need = list(ctx.needs_input_grad)
+    need_w_hh, need[3] = need[3], False                               # block n differs: below
+    dx, dw_ih, _, db_ih, db_hh = weight_grads(need, dxz, dxz, x, hp2, w_ih, 2)
+    dw_hh = None
+    if need_w_hh:
+        d2 = dxz.view(T * B, 3 * H)
+        rh = torch.mul(r, h_prev, out=ws.take(T, B, H)).view(T * B, H)
+        dw_hh = torch.cat([d2[:, :2 * H].t() @ hp2, d2[:, 2 * H:].t() @ rh])
+    return dx, dw_ih, dw_hh, db_ih, db_hh
 
 
 def _gru_fused_backward(ctx, ws, dy, dh_T, x, h0, w_ih, w_hh, rz, n, hn, h_prev, hs, dxz):
@@ -737,12 +748,5 @@ def _gru_fused_backward(ctx, ws, dy, dh_T, x, h0, w_ih, w_hh, rz, n, hn, h_prev,
         d_rh = torch.mm(dxz[t, :, 2 * H:], w_n)                                     # δ(r h_{t-1})
         fused.gru_reset_grad_step(d_rh, rz[t], s_prev[t], dxz[t])                   # δa^r
     dh0 = torch.mm(dxz[0, :, :2 * H], w_rz).to(sdt).addcmul_(dh, z[0]).addcmul_(d_rh, r[0])
-    need = list(ctx.needs_input_grad)
-    need_w_hh, need[3] = need[3], False
-    dx, dw_ih, _, db_ih, db_hh = weight_grads(need, dxz, dxz, x, hp2, w_ih, 2)
-    dw_hh = None
-    if need_w_hh:
-        d2 = dxz.view(T * B, 3 * H)
-        rh = torch.mul(r, h_prev, out=ws.take(T, B, H)).view(T * B, H)
-        dw_hh = torch.cat([d2[:, :2 * H].t() @ hp2, d2[:, 2 * H:].t() @ rh])
+    dx, dw_ih, dw_hh, db_ih, db_hh = _cho_weight_grads(ctx, ws, dxz, x, r, h_prev, w_ih)
     return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None
