@@ -15,7 +15,6 @@ import datetime
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,9 +37,8 @@ def main():
     from lstm_ref.charlm import launch
     from lstm_ref.charlm.model import cell_class
     sys.path.insert(0, str(ROOT / "experiments"))
-    from charlm_large import cpu_name
+    from provenance import cpu_name, git
 
-    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     if git("status", "--porcelain", "lstm_ref", "experiments/charlm_cells.py"):
         raise SystemExit("lstm_ref/ or this script has uncommitted changes: commit them first")
     runs = {}

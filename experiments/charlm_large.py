@@ -22,6 +22,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "experiments"))
+from provenance import cpu_name, git  # noqa: E402  (experiments/provenance.py)
+
 RESULTS = ROOT / "experiments" / "results" / "charlm_large.json"
 OPTIONS = ["--cell", "lstm", "--hidden", "512", "--layers", "2", "--seq-len", "100", "--batch", "32",
            "--lr", "0.002", "--clip", "1.0", "--dropout", "0.0", "--device", "cpu", "--seed", "0"]
@@ -38,16 +41,6 @@ def charlm(*args: str, env=None) -> str:
     return done.stdout
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=6000)
@@ -59,7 +52,6 @@ def main():
     args = p.parse_args()
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "PYTHONPATH": str(ROOT)}
     env1 = {**env, "OMP_NUM_THREADS": "1"}      # the check runs as the chapter reruns it: one thread
-    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     commit = git("rev-parse", "HEAD")            # the code the training runs with
     if git("status", "--porcelain", "lstm_ref", "experiments/charlm_large.py"):
         raise SystemExit("lstm_ref/ or this script has uncommitted changes: commit them first, so that "
