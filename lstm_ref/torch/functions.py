@@ -354,6 +354,40 @@ def _blocks(gates, H):
     return [b.unbind(0) for b in gates.split(H, dim=2)]
 
 
+def _lstm_family_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, kind, cell_step, peep=None):
+    """The forward loop shared by the LSTM family.
+
+    Each step: ``a_t = xz_t + h_{t-1} W_hh^T`` (one ``addmm`` into the step's rows of the
+    projection), then the cell's own equations, then ``h_t = o tanh(c_t)``. On the CPU the cell's
+    equations are ``step = cell_step(gates, H)``, called as ``step(t, c_prev, c_t)``: it turns the
+    pre-activations of step ``t`` into the gates in place and writes ``c_t``. Where the Triton
+    kernels run, one kernel of ``kind`` does all the pointwise work of the step instead.
+
+    Returns
+    -------
+    tuple
+        ``(gates, c, tanh(c), y)``, each ``(T, B, .)``.
+    """
+    T, B, _ = x.shape
+    H = w_hh.shape[1]
+    gates = project(x, w_ih, folded_bias(b_ih, b_hh))           # x_t W_ih^T + b, then a_t, then gates
+    c, tc, y = _buffers(x, T, B, H)
+    gs, cs, tcs, ys = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0)
+    o = gates[..., gates.shape[2] - H:].unbind(0)
+    step = cell_step(gates, H)
+    h, c_prev, w_hh_t, fuse = h0, c0, w_hh.t(), fused.enabled(x)
+    for t in range(T):
+        gs[t].addmm_(h, w_hh_t)                                 # a_t = xz_t + h_{t-1} W_hh^T
+        if fuse:                                                # all of the below, one kernel
+            h = fused.lstm_forward_step(kind, gs[t], c_prev, cs[t], tcs[t], ys[t], peep)
+        else:
+            step(t, c_prev, cs[t])
+            torch.tanh(cs[t], out=tcs[t])
+            h = torch.mul(o[t], tcs[t], out=ys[t])              # h_t = o tanh(c_t)
+        c_prev = cs[t]
+    return gates, c, tc, y
+
+
 class LSTMFunction(torch.autograd.Function):
     r"""LSTM over a sequence, gate blocks (i, f, g, o) as in ``torch.nn.LSTM``.
 
@@ -372,28 +406,22 @@ class LSTMFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-        T, B, _ = x.shape
-        H = w_hh.shape[1]
-        gates = project(x, w_ih, folded_bias(b_ih, b_hh))      # x_t W_ih^T + b, then a_t, then gates
-        c, tc, y = _buffers(x, T, B, H)
+    def cell_step(gates, H):
+        """The LSTM's equations of one step (see :func:`_lstm_family_forward`)."""
         i, f, g, o = _blocks(gates, H)
-        gs, cs, tcs, ys = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0)
         ifs = gates[..., :2 * H].unbind(0)
-        h, c_prev, w_hh_t, fuse = h0, c0, w_hh.t(), fused.enabled(x)
-        for t in range(T):
-            gs[t].addmm_(h, w_hh_t)                             # a_t = xz_t + h_{t-1} W_hh^T
-            if fuse:                                            # all of the below, one kernel
-                h = fused.lstm_forward_step(fused.LSTM, gs[t], c_prev, cs[t], tcs[t], ys[t])
-                c_prev = cs[t]
-                continue
+
+        def step(t, c_prev, c_t):
             ifs[t].sigmoid_()                                   # i, f
             g[t].tanh_()                                        # g
             o[t].sigmoid_()                                     # o
-            torch.mul(f[t], c_prev, out=cs[t]).addcmul_(i[t], g[t])   # c_t = f c_{t-1} + i g
-            torch.tanh(cs[t], out=tcs[t])
-            h = torch.mul(o[t], tcs[t], out=ys[t])              # h_t = o tanh(c_t)
-            c_prev = cs[t]
+            torch.mul(f[t], c_prev, out=c_t).addcmul_(i[t], g[t])    # c_t = f c_{t-1} + i g
+        return step
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        gates, c, tc, y = _lstm_family_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, fused.LSTM,
+                                               LSTMFunction.cell_step)
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, c, tc, y)
         return y, y[-1].clone(), c[-1].to(x.dtype, copy=True)
 
@@ -425,29 +453,21 @@ class PeepholeLSTMFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_ci, w_cf, w_co):
-        T, B, _ = x.shape
-        H = w_hh.shape[1]
-        gates = project(x, w_ih, folded_bias(b_ih, b_hh))
-        c, tc, y = _buffers(x, T, B, H)
-        i, f, g, o = _blocks(gates, H)
-        gs, cs, tcs, ys = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0)
-        ifs = gates[..., :2 * H].unbind(0)
         w_cif = torch.stack([w_ci, w_cf])                      # (2, H)
-        h, c_prev, w_hh_t, fuse = h0, c0, w_hh.t(), fused.enabled(x)
-        for t in range(T):
-            gs[t].addmm_(h, w_hh_t)
-            if fuse:
-                h = fused.lstm_forward_step(fused.PEEPHOLE, gs[t], c_prev, cs[t], tcs[t], ys[t],
-                                            (w_ci, w_cf, w_co))
-                c_prev = cs[t]
-                continue
-            ifs[t].view(B, 2, H).addcmul_(c_prev.unsqueeze(1), w_cif).sigmoid_()  # i, f
-            g[t].tanh_()
-            torch.mul(f[t], c_prev, out=cs[t]).addcmul_(i[t], g[t])
-            o[t].addcmul_(w_co, cs[t]).sigmoid_()               # o = σ(a^o + w_co c_t)
-            torch.tanh(cs[t], out=tcs[t])
-            h = torch.mul(o[t], tcs[t], out=ys[t])
-            c_prev = cs[t]
+
+        def cell_step(gates, H):
+            i, f, g, o = _blocks(gates, H)
+            ifs = gates[..., :2 * H].unbind(0)
+
+            def step(t, c_prev, c_t):
+                ifs[t].view(-1, 2, H).addcmul_(c_prev.unsqueeze(1), w_cif).sigmoid_()  # i, f
+                g[t].tanh_()
+                torch.mul(f[t], c_prev, out=c_t).addcmul_(i[t], g[t])
+                o[t].addcmul_(w_co, c_t).sigmoid_()             # o = σ(a^o + w_co c_t)
+            return step
+
+        gates, c, tc, y = _lstm_family_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, fused.PEEPHOLE,
+                                               cell_step, (w_ci, w_cf, w_co))
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, w_ci, w_cf, w_co, gates, c, tc, y)
         return y, y[-1].clone(), c[-1].to(x.dtype, copy=True)
 
@@ -483,27 +503,21 @@ class CoupledLSTMFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-        T, B, _ = x.shape
-        H = w_hh.shape[1]
-        gates = project(x, w_ih, folded_bias(b_ih, b_hh))
-        c, tc, y = _buffers(x, T, B, H)
+    def cell_step(gates, H):
+        """The coupled cell's equations of one step (see :func:`_lstm_family_forward`)."""
         f, g, o = _blocks(gates, H)
-        gs, cs, tcs, ys = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0)
-        h, c_prev, w_hh_t, fuse = h0, c0, w_hh.t(), fused.enabled(x)
-        for t in range(T):
-            gs[t].addmm_(h, w_hh_t)
-            if fuse:
-                h = fused.lstm_forward_step(fused.COUPLED, gs[t], c_prev, cs[t], tcs[t], ys[t])
-                c_prev = cs[t]
-                continue
+
+        def step(t, c_prev, c_t):
             f[t].sigmoid_()
             g[t].tanh_()
             o[t].sigmoid_()
-            torch.lerp(g[t], c_prev, f[t], out=cs[t])           # g + f (c_{t-1} - g)
-            torch.tanh(cs[t], out=tcs[t])
-            h = torch.mul(o[t], tcs[t], out=ys[t])
-            c_prev = cs[t]
+            torch.lerp(g[t], c_prev, f[t], out=c_t)             # g + f (c_{t-1} - g)
+        return step
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        gates, c, tc, y = _lstm_family_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, fused.COUPLED,
+                                               CoupledLSTMFunction.cell_step)
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, c, tc, y)
         return y, y[-1].clone(), c[-1].to(x.dtype, copy=True)
 
@@ -527,27 +541,21 @@ class NoForgetLSTMFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-        T, B, _ = x.shape
-        H = w_hh.shape[1]
-        gates = project(x, w_ih, folded_bias(b_ih, b_hh))
-        c, tc, y = _buffers(x, T, B, H)
+    def cell_step(gates, H):
+        """The no-forget cell's equations of one step (see :func:`_lstm_family_forward`)."""
         i, g, o = _blocks(gates, H)
-        gs, cs, tcs, ys = gates.unbind(0), c.unbind(0), tc.unbind(0), y.unbind(0)
-        h, c_prev, w_hh_t, fuse = h0, c0, w_hh.t(), fused.enabled(x)
-        for t in range(T):
-            gs[t].addmm_(h, w_hh_t)
-            if fuse:
-                h = fused.lstm_forward_step(fused.NOFORGET, gs[t], c_prev, cs[t], tcs[t], ys[t])
-                c_prev = cs[t]
-                continue
+
+        def step(t, c_prev, c_t):
             i[t].sigmoid_()
             g[t].tanh_()
             o[t].sigmoid_()
-            torch.addcmul(c_prev, i[t], g[t], out=cs[t])        # c_t = c_{t-1} + i g
-            torch.tanh(cs[t], out=tcs[t])
-            h = torch.mul(o[t], tcs[t], out=ys[t])
-            c_prev = cs[t]
+            torch.addcmul(c_prev, i[t], g[t], out=c_t)          # c_t = c_{t-1} + i g
+        return step
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        gates, c, tc, y = _lstm_family_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, fused.NOFORGET,
+                                               NoForgetLSTMFunction.cell_step)
         ctx.save_for_backward(x, h0, w_ih, w_hh, gates, tc, y)
         return y, y[-1].clone(), c[-1].to(x.dtype, copy=True)
 
