@@ -407,7 +407,7 @@ class LSTMFunction(torch.autograd.Function):
 
     @staticmethod
     def cell_step(gates, H):
-        """The LSTM's equations of one step (see :func:`_lstm_family_forward`)."""
+        """The LSTM's equations of one step (called by ``_lstm_family_forward``)."""
         i, f, g, o = _blocks(gates, H)
         ifs = gates[..., :2 * H].unbind(0)
 
@@ -504,7 +504,7 @@ class CoupledLSTMFunction(torch.autograd.Function):
 
     @staticmethod
     def cell_step(gates, H):
-        """The coupled cell's equations of one step (see :func:`_lstm_family_forward`)."""
+        """The coupled cell's equations of one step (called by ``_lstm_family_forward``)."""
         f, g, o = _blocks(gates, H)
 
         def step(t, c_prev, c_t):
@@ -542,7 +542,7 @@ class NoForgetLSTMFunction(torch.autograd.Function):
 
     @staticmethod
     def cell_step(gates, H):
-        """The no-forget cell's equations of one step (see :func:`_lstm_family_forward`)."""
+        """The no-forget cell's equations of one step (called by ``_lstm_family_forward``)."""
         i, g, o = _blocks(gates, H)
 
         def step(t, c_prev, c_t):
