@@ -10,6 +10,7 @@ from charlm_helpers import charlm
 from lstm_ref.charlm.cli import build_parser, main
 
 TRAIN_OPTIONS = ["--out", "--steps", "--cell", "--hidden", "--layers", "--seq-len", "--batch", "--lr",
+                 "--lr-decay-steps",
                  "--clip", "--dropout", "--device", "--dtype", "--seed", "--eval-every", "--save-every",
                  "--text"]
 SAMPLE_OPTIONS = ["--checkpoint", "--prompt", "--length", "--temperature", "--seed"]
@@ -41,6 +42,7 @@ def test_help_in_a_child_process_exits_zero():
     (["--lr", "0"], "--lr: expected a positive number"),
     (["--lr", "nan"], "--lr: expected a positive number"),
     (["--clip", "-1"], "--clip: expected a non-negative number"),
+    (["--lr-decay-steps", "-5"], "--lr-decay-steps: expected a non-negative integer"),
     (["--dropout", "1"], "--dropout: expected a probability in [0, 1)"),
     (["--device", "tpu"], "invalid choice: 'tpu'"),
     (["--dtype", "float16"], "invalid choice: 'float16'"),
@@ -105,3 +107,10 @@ def test_text_too_short_for_the_batch_is_an_error(tmp_path, capsys):
     assert main(["train", "--out", str(tmp_path / "r"), "--text", str(text), "--batch", "64",
                  "--seq-len", "100"]) == 2
     assert "too short for --batch 64 --seq-len 100" in capsys.readouterr().err
+
+
+def test_decay_longer_than_the_run_is_a_one_line_error(tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path / "r"), "--steps", "10", "--lr-decay-steps", "11"]) == 2
+    err = capsys.readouterr().err
+    assert "--lr-decay-steps must be at most --steps (10), got 11" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()

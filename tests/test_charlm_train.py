@@ -70,6 +70,92 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, text, straight):
     assert all(torch.equal(opt_a[i]["exp_avg_sq"], opt_b[i]["exp_avg_sq"]) for i in opt_a)
 
 
+def test_learning_rate_is_constant_then_a_straight_line_down():
+    from lstm_ref.charlm.train import TrainConfig, learning_rate
+    flat = TrainConfig(out="unused", steps=10, lr=0.5)
+    assert [learning_rate(flat, s) for s in range(10)] == [0.5] * 10
+    cfg = TrainConfig(out="unused", steps=10, lr=0.5, lr_decay_steps=4)
+    assert [learning_rate(cfg, s) for s in range(10)] == [0.5] * 6 + [0.5, 0.375, 0.25, 0.125]
+    whole = TrainConfig(out="unused", steps=4, lr=1.0, lr_decay_steps=4)
+    assert [learning_rate(whole, s) for s in range(4)] == [1.0, 0.75, 0.5, 0.25]
+
+
+@pytest.fixture(scope="module")
+def decayed(tmp_path_factory, text):
+    """The straight run's options with the rate decayed over the last 40 of the 100 steps."""
+    out = tmp_path_factory.mktemp("decayed")
+    assert main(train_args(out, text, 100, "--lr-decay-steps", "40", "--eval-every", "20",
+                           "--save-every", "1000")) == 0
+    return out
+
+
+def test_decay_changes_the_run_and_ends_at_lr_over_k(decayed, straight):
+    a, b = parameters(straight), parameters(decayed)
+    assert not torch.equal(a["out.weight"], b["out.weight"])
+    groups = checkpoint.load(decayed / "checkpoint.pt")["optimizer"]["param_groups"]
+    assert all(g["lr"] == pytest.approx(0.01 / 40, rel=1e-15) for g in groups)
+
+
+class Crash(Exception):
+    """Stands for the process dying just after a checkpoint was written."""
+
+
+def test_resume_inside_the_decay_equals_uninterrupted_run(tmp_path, text, decayed, monkeypatch):
+    args = train_args(tmp_path, text, 100, "--lr-decay-steps", "40", "--eval-every", "20",
+                      "--save-every", "15")
+    save = checkpoint.save
+
+    def crash_after(step):
+        def save_then_crash(payload, path):
+            save(payload, path)
+            if payload["step"] == step:
+                raise Crash
+        return save_then_crash
+
+    for step in (30, 75):              # before the decay starts (at 60), then inside it
+        monkeypatch.setattr(checkpoint, "save", crash_after(step))
+        with pytest.raises(Crash):
+            main(args)
+        assert checkpoint.load(tmp_path / "checkpoint.pt")["step"] == step
+    monkeypatch.setattr(checkpoint, "save", save)
+    assert main(args) == 0
+    a, b = parameters(decayed), parameters(tmp_path)
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_other_steps_inside_the_decay_are_refused(tmp_path, text, decayed, capsys):
+    (tmp_path / "checkpoint.pt").write_bytes((decayed / "checkpoint.pt").read_bytes())
+    opts = ["--lr-decay-steps", "40", "--eval-every", "20", "--save-every", "1000"]
+    assert main(train_args(tmp_path, text, 150, *opts)) == 1
+    err = capsys.readouterr().err
+    assert "inside the learning-rate decay of its --steps 100" in err and "resume with --steps 100" in err
+    assert main(train_args(tmp_path, text, 50, *opts)) == 0          # nothing left to train: allowed
+    assert "nothing to train" in capsys.readouterr().out
+
+
+def test_other_steps_before_the_decay_began_are_allowed(tmp_path, text, monkeypatch, capsys):
+    opts = ["--lr-decay-steps", "40", "--eval-every", "20", "--save-every", "15"]
+    save = checkpoint.save
+
+    def save_then_crash(payload, path):
+        save(payload, path)
+        if payload["step"] == 30:
+            raise Crash
+    monkeypatch.setattr(checkpoint, "save", save_then_crash)
+    with pytest.raises(Crash):
+        main(train_args(tmp_path / "a", text, 100, *opts))   # stopped at 30, before its decay (60)
+    monkeypatch.setattr(checkpoint, "save", save)
+    assert main(train_args(tmp_path / "a", text, 80, *opts)) == 0   # decay from 40 instead: allowed
+    assert main(train_args(tmp_path / "b", text, 80, *opts)) == 0
+    a, b = parameters(tmp_path / "a"), parameters(tmp_path / "b")
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    other = [o if o != "40" else "10" for o in opts]
+    assert main(train_args(tmp_path / "a", text, 90, *other)) == 1   # another --lr-decay-steps
+    assert "--lr-decay-steps 40 (checkpoint) vs 10 (now)" in capsys.readouterr().err
+
+
 def test_kill_9_then_resume_equals_uninterrupted_run(tmp_path, text, straight):
     args = train_args(tmp_path, text, 100, "--eval-every", "20", "--save-every", "7")
     proc = subprocess.Popen([sys.executable, "-m", "lstm_ref.charlm", *args], cwd=ROOT, env=env(),

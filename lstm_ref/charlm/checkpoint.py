@@ -3,8 +3,9 @@
 A checkpoint is a ``torch.save`` dict (loaded with ``weights_only=True``) holding
 
 * ``model`` (the state_dict) and ``optimizer`` (Adam's moments and step counts),
-* ``step`` (updates done), ``position`` (the window index and pass over the stream) and ``state``
-  (the recurrent state carried into the next window, all rows of the batch),
+* ``step`` (updates done), ``steps_asked`` (the ``--steps`` of the run that wrote it),
+  ``position`` (the window index and pass over the stream) and ``state`` (the recurrent state
+  carried into the next window, all rows of the batch),
 * ``ranks``: per process, its torch RNG states and its running training-loss sum,
 * ``config`` (the options that define the run), ``vocab``, ``text_sha256`` and ``last_eval``.
 

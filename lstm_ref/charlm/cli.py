@@ -80,6 +80,9 @@ def build_parser() -> Parser:
     t.add_argument("--batch", type=positive_int, default=32, metavar="B",
                    help="parallel rows of the stream per step, over all processes")
     t.add_argument("--lr", type=positive_float, default=2e-3, help="Adam learning rate")
+    t.add_argument("--lr-decay-steps", type=nonnegative_int, default=0, metavar="K",
+                   help="keep --lr until the last K steps, then lower it along a straight line toward 0 "
+                        "(0: a constant rate)")
     t.add_argument("--clip", type=nonnegative_float, default=1.0, metavar="C",
                    help="clip the global gradient norm to C (0: no clipping)")
     t.add_argument("--dropout", type=probability, default=0.0, metavar="P",

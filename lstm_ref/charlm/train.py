@@ -4,7 +4,8 @@ One step takes the next window of ``T`` characters from every row of the batch
 (:class:`~lstm_ref.charlm.data.StreamBatches`), starts the recurrent layers from the state the
 previous window ended in (detached: the gradient of this window's loss stops at its first step),
 computes the mean cross-entropy over the ``B·T`` predictions in nats, backpropagates, clips the
-global gradient norm to ``--clip`` and takes an Adam step. Every ``--eval-every`` steps the model is
+global gradient norm to ``--clip`` and takes an Adam step (at the rate :func:`learning_rate` gives:
+``--lr``, or a straight line down toward zero over the last ``--lr-decay-steps`` steps). Every ``--eval-every`` steps the model is
 scored on the whole validation split; every ``--save-every`` steps and at the end the checkpoint is
 written. Under ``torchrun`` the model is wrapped in DistributedDataParallel and each process reads
 its own rows of every batch.
@@ -29,7 +30,8 @@ from . import baselines, checkpoint, corpus, distributed
 from .data import StreamBatches, Vocabulary, rank_rows
 from .model import CharModel
 
-RUN_KEYS = ("cell", "hidden", "layers", "seq_len", "batch", "lr", "clip", "dropout", "dtype", "seed")
+RUN_KEYS = ("cell", "hidden", "layers", "seq_len", "batch", "lr", "lr_decay_steps", "clip", "dropout",
+            "dtype", "seed")
 """tuple: the options that define a run; a checkpoint made with other values is refused."""
 
 METRICS = "metrics.csv"
@@ -51,6 +53,7 @@ class TrainConfig:
     seq_len: int = 100
     batch: int = 32
     lr: float = 2e-3
+    lr_decay_steps: int = 0
     clip: float = 1.0
     dropout: float = 0.0
     device: str = "auto"
@@ -62,6 +65,29 @@ class TrainConfig:
 
     def run_options(self) -> dict:
         return {k: getattr(self, k) for k in RUN_KEYS}
+
+
+def learning_rate(cfg: TrainConfig, step: int) -> float:
+    """The Adam rate of the update that follows ``step`` updates (``step`` counts from 0).
+
+    ``--lr`` throughout when ``K = --lr-decay-steps`` is 0. Otherwise ``--lr`` for the first
+    ``steps − K`` updates, then ``lr · (steps − step) / K``: a straight line that would reach zero one
+    update after the last (the last update is taken at ``lr / K``).
+    """
+    k = cfg.lr_decay_steps
+    if k == 0 or step < cfg.steps - k:
+        return cfg.lr
+    return cfg.lr * (cfg.steps - step) / k
+
+
+def check_schedule(cfg: TrainConfig, saved_steps: int, step: int, path) -> None:
+    """Refuse to resume with another ``--steps`` once the decay has begun: the rates would jump."""
+    k = cfg.lr_decay_steps
+    if k and saved_steps != cfg.steps and step < cfg.steps and step > min(saved_steps, cfg.steps) - k:
+        raise checkpoint.CheckpointError(
+            f"{path} is at step {step}, inside the learning-rate decay of its --steps {saved_steps} "
+            f"(--lr-decay-steps {k}); --steps {cfg.steps} would change the rates already used: "
+            f"resume with --steps {saved_steps} or use another --out")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -137,6 +163,8 @@ def check_dtype(dtype: str, device: torch.device) -> None:
 
 def train(cfg: TrainConfig) -> dict:
     """Run (or resume) training as ``cfg`` says; returns the final step and validation loss."""
+    if cfg.lr_decay_steps > cfg.steps:
+        raise ValueError(f"--lr-decay-steps must be at most --steps ({cfg.steps}), got {cfg.lr_decay_steps}")
     device = resolve_device(cfg.device)
     check_dtype(cfg.dtype, device)
     world = distributed.setup(device.type)
@@ -170,7 +198,9 @@ def _train(cfg: TrainConfig, device: torch.device, world) -> dict:
 
     if ckpt_path.exists():
         payload = checkpoint.load(ckpt_path)
+        payload["config"].setdefault("lr_decay_steps", 0)       # written before the option existed
         checkpoint.check_matches(payload, cfg.run_options(), sha, ckpt_path)
+        check_schedule(cfg, payload.get("steps_asked", cfg.steps), payload["step"], ckpt_path)
         try:
             model.load_state_dict(payload["model"])
             optimizer.load_state_dict(payload["optimizer"])
@@ -228,7 +258,8 @@ def _train(cfg: TrainConfig, device: torch.device, world) -> dict:
         if world.main:
             checkpoint.save({"config": cfg.run_options(), "vocab": vocab.chars, "text_sha256": sha,
                              "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                             "step": step, "position": {"window": window, "epoch": epoch},
+                             "step": step, "steps_asked": cfg.steps,
+                             "position": {"window": window, "epoch": epoch},
                              "state": full_state, "ranks": per_rank, "last_eval": last_eval,
                              "world_size": world.size}, ckpt_path)
 
@@ -247,6 +278,9 @@ def _train(cfg: TrainConfig, device: torch.device, world) -> dict:
         loss.backward()
         if cfg.clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+        if cfg.lr_decay_steps:
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(cfg, step)
         optimizer.step()
         state = tuple(s.detach().float() for s in state)
         step, window = step + 1, window + 1
