@@ -75,3 +75,33 @@ def test_cuda_bfloat16_agrees_with_cpu_float64_within_its_precision(cls):
             [yg, *torch.autograd.grad(yg.square().sum(), [xg, *gpu.parameters()])]]
     for a, b in zip(*runs):
         assert (b.double().cpu() - a).abs().max() <= 6 * 2.0 ** -7 * a.abs().max()
+
+
+@needs_cuda
+@pytest.mark.parametrize("cls", lt.MODULES, ids=lambda c: c.__name__)
+def test_cuda_float32_module_under_bfloat16_autocast_computes_in_bfloat16(cls):
+    if not fused.available():
+        pytest.skip("Triton is not installed")
+    import copy
+    torch.manual_seed(0)
+    m = cls(8, 16, num_layers=2, device="cuda")
+    low = copy.deepcopy(m).to(torch.bfloat16)
+    x = torch.randn(12, 4, 8, device="cuda").bfloat16()
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        y, _ = m(x.float())
+        y.float().square().sum().backward()
+    y_low, _ = low(x)
+    y_low.float().square().sum().backward()
+    assert y.dtype == torch.bfloat16 and torch.equal(y, y_low)
+    for p, q in zip(m.parameters(), low.parameters()):
+        assert p.grad.dtype == torch.float32 and torch.equal(p.grad, q.grad.float())
+
+
+@needs_cuda
+def test_charlm_trains_in_bfloat16_on_cuda(tmp_path):
+    from charlm_helpers import TINY, write_text
+    from lstm_ref.charlm.cli import main
+    text = write_text(tmp_path / "t.txt")
+    args = [a if a != "cpu" else "cuda" for a in TINY]
+    assert main(["train", "--out", str(tmp_path / "r"), "--text", str(text), "--steps", "20",
+                 "--eval-every", "10", *args, "--dtype", "bfloat16"]) == 0

@@ -69,6 +69,15 @@ def test_bfloat16_state_is_carried_in_float32(report, cell):
     assert abs(r["stalled"] - r["want"]) > 10 * BF16_EPS * r["want"]  # a bfloat16 state would not
 
 
+@pytest.mark.parametrize("cell", CELLS)
+def test_float32_module_under_bfloat16_autocast_computes_in_bfloat16(report, cell):
+    """Inside torch.autocast(dtype=torch.bfloat16), where the kernels run: exactly what a
+    bfloat16 copy of the module computes, outputs and (converted) gradients."""
+    r = report["autocast"][cell]
+    assert r["launches"] > 0 and r["dtype"] == "bfloat16"
+    assert r["outputs_equal"] and r["grads_equal"]
+
+
 def test_every_kernel_compiles_for_a_gpu():
     """The interpreter runs the kernels' Python; this compiles them as a GPU would (to PTX for
     compute capability 9.0, no GPU needed): every kernel, constant and dtype."""

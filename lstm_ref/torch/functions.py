@@ -55,6 +55,9 @@ def first_order(backward):
     itself requires grad; with a constant one (``y.sum()``) the returned gradient would silently
     be a constant and a gradient penalty built on it would lose its second-order term. Autograd
     runs a backward with grad mode on exactly when ``create_graph=True``: that is refused here.
+
+    The backward runs with autocast off, as the modules run the forward: called inside a
+    ``torch.autocast`` region, its matrix products would otherwise be recast to a lower precision.
     """
     inner = once_differentiable(backward)
 
@@ -65,7 +68,11 @@ def first_order(backward):
                 "lstm_ref.torch's hand-written backward passes are first-order only: "
                 "create_graph=True (a second derivative, e.g. a gradient penalty) is not supported; "
                 "use torch.nn.LSTM/GRU/RNN for that")
-        return inner(ctx, *grads)
+        device = next(g.device.type for g in grads if g is not None)
+        if not torch.amp.is_autocast_available(device):       # e.g. the meta device
+            return inner(ctx, *grads)
+        with torch.autocast(device, enabled=False):
+            return inner(ctx, *grads)
     return wrapper
 
 def project(x, w_ih, bias):

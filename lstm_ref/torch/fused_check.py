@@ -6,7 +6,9 @@ Triton's interpreter executes the kernels with numpy on CPU tensors, so the fuse
 Function can be compared with the plain-torch path on a machine without a GPU. Prints one JSON
 object: per configuration (cell, dtype, bias), the largest relative difference over the outputs,
 final states and every gradient, and how many kernel launches the fused run made; and, per dtype,
-the largest relative errors of the kernels' tanh and sigmoid against torch's float64 ones.
+the largest relative errors of the kernels' tanh and sigmoid against torch's float64 ones; and,
+per cell, whether a float32 module inside ``torch.autocast(dtype=torch.bfloat16)`` computes exactly
+what a bfloat16 copy of it does.
 Used by ``tests/test_torch_fused.py`` and by the chapter "From the reference to a fast
 implementation".
 
@@ -158,6 +160,37 @@ def state_accumulation():
     return out
 
 
+def autocast_bfloat16(cls, options):
+    """A float32 module inside ``torch.autocast(dtype=torch.bfloat16)``, against a bfloat16 copy.
+
+    Where the kernels run, autocast makes the module compute in bfloat16 with its parameters
+    cast for the call; so its outputs should equal the copy's exactly, and its float32 gradients
+    the copy's bfloat16 ones, converted. Returns whether they do, the output dtype and the
+    launches.
+    """
+    import copy
+    torch.manual_seed(0)
+    m = cls(3, 5, num_layers=2, bidirectional=True, **options)
+    low = copy.deepcopy(m).to(torch.bfloat16)
+    x = torch.randn(6, 3, 3).bfloat16().float()       # representable in bfloat16: the same input
+    x_low = x.bfloat16().requires_grad_()
+    x.requires_grad_()
+    before = LAUNCHES["n"]
+    with torch.autocast(x.device.type, dtype=torch.bfloat16):
+        out, hs = m(x)
+    launches = LAUNCHES["n"] - before
+    out_low, hs_low = low(x_low)
+    hs, hs_low = (hs, hs_low) if isinstance(hs, tuple) else ((hs,), (hs_low,))
+    dy = torch.randn(out.shape).bfloat16()
+    torch.autograd.backward([out, *hs], [dy, *(torch.ones_like(h) for h in hs)])
+    torch.autograd.backward([out_low, *hs_low], [dy, *(torch.ones_like(h) for h in hs_low)])
+    grads = [(p.grad, q.grad.float()) for p, q in zip(m.parameters(), low.parameters())]
+    return {"dtype": str(out.dtype)[6:],
+            "outputs_equal": all(torch.equal(a, b) for a, b in zip([out, *hs], [out_low, *hs_low])),
+            "grads_equal": all(torch.equal(a, b) for a, b in grads + [(x.grad, x_low.grad.float())]),
+            "launches": launches}
+
+
 def activations(dtype):
     """Relative errors of the kernels' tanh and sigmoid over ``|x|`` in ``1e-30 .. 1e3``."""
     from lstm_ref.torch.fused import activations as kernel_activations
@@ -209,6 +242,7 @@ def report():
     for name, cls, options in [("RNN", lt.RNN, {}), *cells]:
         for bias in (True, False):
             out["bfloat16"][f"{name} bfloat16 bias={bias}"] = compare_bfloat16(cls, options, bias)
+    out["autocast"] = {name: autocast_bfloat16(cls, options) for name, cls, options in cells}
     return out
 
 

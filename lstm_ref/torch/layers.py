@@ -33,6 +33,23 @@ def _check_bool(name, v):
     return v
 
 
+def _cast(t, dtype):
+    """``t`` (a tensor, a tuple or list of them, or None) with its float32 and bfloat16 tensors
+    converted to ``dtype`` (differentiably); anything else is returned as it is, for the checks."""
+    if type(t) in (tuple, list):                 # hx = (h_0, c_0); not a PackedSequence
+        return type(t)(_cast(s, dtype) for s in t)
+    if isinstance(t, torch.Tensor) and t.dtype in (torch.float32, torch.bfloat16) and t.dtype != dtype:
+        return t.to(dtype)
+    return t
+
+
+def _dtype_words(w, dtype):
+    """How an error names the dtype expected: the module's, or the one autocast computes in."""
+    if dtype == w.dtype:
+        return f"the module's dtype {dtype}"
+    return f"dtype {dtype} (what this {w.dtype} module computes in under torch.autocast)"
+
+
 class RecurrentModule(nn.Module):
     """Base class of the modules; not used directly.
 
@@ -133,7 +150,7 @@ class RecurrentModule(nn.Module):
         return s
 
     # ----------------------------------------------------------------- state
-    def _check_input(self, x):
+    def _check_input(self, x, dtype):
         name = type(self).__name__
         if isinstance(x, nn.utils.rnn.PackedSequence):
             raise TypeError(f"lstm_ref.torch.{name} does not take a PackedSequence; pass the "
@@ -143,12 +160,12 @@ class RecurrentModule(nn.Module):
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
         w = self.weight_ih_l0
-        if x.dtype != w.dtype:
-            raise TypeError(f"input must have the module's dtype {w.dtype}, got {x.dtype} "
+        if x.dtype != dtype:
+            raise TypeError(f"input must have {_dtype_words(w, dtype)}, got {x.dtype} "
                             "(convert one of them with .to(dtype))")
         if x.device != w.device:
             raise ValueError(f"input must be on the module's device {w.device}, got {x.device}")
-        if w.dtype == torch.bfloat16 and not fused.enabled(w):
+        if dtype == torch.bfloat16 and not fused.enabled(w):
             why = (", and no Triton" if not fused.available() else
                    ", with lstm_ref.torch.fused.ENABLED = False" if not fused.ENABLED else "")
             raise TypeError(f"lstm_ref.torch.{name} computes bfloat16 only with its Triton kernels "
@@ -165,13 +182,13 @@ class RecurrentModule(nn.Module):
             raise ValueError(f"input must have at least one step and one sequence, got shape "
                              f"{tuple(x.shape)}")
 
-    def _check_hx(self, hx, batch, unbatched):
+    def _check_hx(self, hx, batch, unbatched, dtype):
         """Validate ``hx`` and return a list of ``(L*dirs, B, H)`` tensors (zeros for None)."""
         n = 2 if self.has_cell_state else 1
         LD, H = self.num_layers * self.num_directions, self.hidden_size
         w = self.weight_ih_l0
         if hx is None:
-            return [torch.zeros(LD, batch, H, dtype=w.dtype, device=w.device) for _ in range(n)]
+            return [torch.zeros(LD, batch, H, dtype=dtype, device=w.device) for _ in range(n)]
         kind = "a tuple (h_0, c_0) of two tensors" if n == 2 else "one tensor h_0"
         if (n == 2) != isinstance(hx, (tuple, list)) or (n == 2 and len(hx) != 2):
             got = (f"a {type(hx).__name__} of length {len(hx)}"
@@ -184,8 +201,8 @@ class RecurrentModule(nn.Module):
         for s, nm in zip(parts, names):
             if not isinstance(s, torch.Tensor):
                 raise TypeError(f"{nm} must be a torch.Tensor, got {type(s).__name__}")
-            if s.dtype != w.dtype:
-                raise TypeError(f"{nm} must have the module's dtype {w.dtype}, got {s.dtype}")
+            if s.dtype != dtype:
+                raise TypeError(f"{nm} must have {_dtype_words(w, dtype)}, got {s.dtype}")
             if s.device != w.device:
                 raise ValueError(f"{nm} must be on the module's device {w.device}, got {s.device}")
             if tuple(s.shape) != expected:
@@ -244,11 +261,38 @@ class RecurrentModule(nn.Module):
             ``(T, B, num_directions*H)`` (batch-first or unbatched like the
             input), ``h_n`` and ``c_n`` like ``h_0``.
         """
-        self._check_input(input)
+        dtype = self.autocast_dtype()
+        if dtype is None:
+            return self._forward(input, hx, self.weight_ih_l0.dtype)
+        with torch.autocast(self.weight_ih_l0.device.type, enabled=False):
+            return self._forward(_cast(input, dtype), _cast(hx, dtype), dtype)
+
+    def autocast_dtype(self):
+        """The dtype the module computes in inside ``torch.autocast``; None outside it.
+
+        Inside an enabled autocast region of the module's device, a float32 module computes in
+        bfloat16 when autocast asks for bfloat16 and the Triton kernels run (on CUDA): the
+        parameters are cast for the call (their gradients come back float32), and the input,
+        the initial state and the outputs are bfloat16, the cell state accumulating in float32
+        inside. Otherwise (float16, or no kernels, as on the CPU) it computes in float32, like
+        the operations autocast keeps in float32; float32 or bfloat16 input is accepted either
+        way. A float64 or bfloat16 module ignores autocast.
+        """
+        w = self.weight_ih_l0
+        dev = w.device.type
+        if (w.dtype != torch.float32 or not torch.amp.is_autocast_available(dev)
+                or not torch.is_autocast_enabled(dev)):
+            return None
+        wanted = torch.get_autocast_dtype(dev)
+        return wanted if wanted == torch.bfloat16 and fused.enabled(w) else torch.float32
+
+    def _forward(self, input, hx, dtype):
+        """:meth:`forward`, computing in ``dtype`` (the parameters are cast to it)."""
+        self._check_input(input, dtype)
         unbatched = input.dim() == 2
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first
                                                    else input)
-        states = self._check_hx(hx, x.shape[1], unbatched)
+        states = self._check_hx(hx, x.shape[1], unbatched, dtype)
         finals = [[] for _ in states]
         for k in range(self.num_layers):
             if k and self.dropout and self.training:
@@ -257,8 +301,8 @@ class RecurrentModule(nn.Module):
             for d, sfx in enumerate(self.suffixes(k)):
                 j = k * self.num_directions + d
                 seq = x if d == 0 else x.flip(0)
-                y, last = self.run_layer(seq.contiguous(), [s[j] for s in states],
-                                         self.layer_params(sfx))
+                params = [_cast(p, dtype) for p in self.layer_params(sfx)]
+                y, last = self.run_layer(seq.contiguous(), [s[j] for s in states], params)
                 outs.append(y if d == 0 else y.flip(0))
                 for lst, s in zip(finals, last):
                     lst.append(s)
