@@ -5,9 +5,9 @@ One step takes the next window of ``T`` characters from every row of the batch
 previous window ended in (detached: the gradient of this window's loss stops at its first step),
 computes the mean cross-entropy over the ``B·T`` predictions in nats, backpropagates, clips the
 global gradient norm to ``--clip`` and takes an Adam step (at the rate :func:`learning_rate` gives:
-``--lr``, or a straight line down toward zero over the last ``--lr-decay-steps`` steps). Every ``--eval-every`` steps the model is
-scored on the whole validation split; every ``--save-every`` steps and at the end the checkpoint is
-written. Under ``torchrun`` the model is wrapped in DistributedDataParallel and each process reads
+``--lr``, or a straight line down toward zero over the last ``--lr-decay-steps`` steps). Every
+``--eval-every`` steps the model is scored on the whole validation split; every ``--save-every``
+steps and at the end the checkpoint is written. Under ``torchrun`` the model is wrapped in DistributedDataParallel and each process reads
 its own rows of every batch.
 """
 from __future__ import annotations
@@ -164,7 +164,8 @@ def check_dtype(dtype: str, device: torch.device) -> None:
 def train(cfg: TrainConfig) -> dict:
     """Run (or resume) training as ``cfg`` says; returns the final step and validation loss."""
     if cfg.lr_decay_steps > cfg.steps:
-        raise ValueError(f"--lr-decay-steps must be at most --steps ({cfg.steps}), got {cfg.lr_decay_steps}")
+        raise ValueError(f"--lr-decay-steps must be at most --steps ({cfg.steps}), "
+                         f"got {cfg.lr_decay_steps}")
     device = resolve_device(cfg.device)
     check_dtype(cfg.dtype, device)
     world = distributed.setup(device.type)
