@@ -100,24 +100,27 @@ class Crash(Exception):
     """Stands for the process dying just after a checkpoint was written."""
 
 
+SAVE = checkpoint.save
+
+
+def crash_after(monkeypatch, step):
+    """Make the next run die (raise Crash) right after it writes its checkpoint at ``step``."""
+    def save_then_crash(payload, path):
+        SAVE(payload, path)
+        if payload["step"] == step:
+            raise Crash
+    monkeypatch.setattr(checkpoint, "save", save_then_crash)
+
+
 def test_resume_inside_the_decay_equals_uninterrupted_run(tmp_path, text, decayed, monkeypatch):
     args = train_args(tmp_path, text, 100, "--lr-decay-steps", "40", "--eval-every", "20",
                       "--save-every", "15")
-    save = checkpoint.save
-
-    def crash_after(step):
-        def save_then_crash(payload, path):
-            save(payload, path)
-            if payload["step"] == step:
-                raise Crash
-        return save_then_crash
-
     for step in (30, 75):              # before the decay starts (at 60), then inside it
-        monkeypatch.setattr(checkpoint, "save", crash_after(step))
+        crash_after(monkeypatch, step)
         with pytest.raises(Crash):
             main(args)
         assert checkpoint.load(tmp_path / "checkpoint.pt")["step"] == step
-    monkeypatch.setattr(checkpoint, "save", save)
+    monkeypatch.setattr(checkpoint, "save", SAVE)
     assert main(args) == 0
     a, b = parameters(decayed), parameters(tmp_path)
     for k in a:
@@ -136,16 +139,10 @@ def test_other_steps_inside_the_decay_are_refused(tmp_path, text, decayed, capsy
 
 def test_other_steps_before_the_decay_began_are_allowed(tmp_path, text, monkeypatch, capsys):
     opts = ["--lr-decay-steps", "40", "--eval-every", "20", "--save-every", "15"]
-    save = checkpoint.save
-
-    def save_then_crash(payload, path):
-        save(payload, path)
-        if payload["step"] == 30:
-            raise Crash
-    monkeypatch.setattr(checkpoint, "save", save_then_crash)
+    crash_after(monkeypatch, 30)
     with pytest.raises(Crash):
         main(train_args(tmp_path / "a", text, 100, *opts))   # stopped at 30, before its decay (60)
-    monkeypatch.setattr(checkpoint, "save", save)
+    monkeypatch.setattr(checkpoint, "save", SAVE)
     assert main(train_args(tmp_path / "a", text, 80, *opts)) == 0   # decay from 40 instead: allowed
     assert main(train_args(tmp_path / "b", text, 80, *opts)) == 0
     a, b = parameters(tmp_path / "a"), parameters(tmp_path / "b")
