@@ -14,11 +14,16 @@ require a gradient, as in training). Three contenders:
 On CUDA, ``ours`` runs each step's pointwise work as one Triton kernel
 (:mod:`lstm_ref.torch.fused`); ``--plain`` times the plain-torch steps instead.
 
+``--matmuls`` adds a fourth contender to the interleaving, ``mm``: the matrix products of
+``ours`` alone (:func:`lstm_ref.torch.bench.matmuls`), and prints a second table after the
+first: ``mm/ours`` is the share of ``ours``'s time spent in them, ``loop/mm`` the most ``ours``
+could gain over the loop if everything else took no time.
+
 The contenders are interleaved (ours, nn, loop, ours, nn, loop, ...) after a
 warm-up, each timed ``--repeats`` times; the medians and their ratios are printed.
 
 Run: ``python benchmarks/bench_torch.py [--repeats N] [--threads N] [--dtype float32]
-[--device cpu|cuda] [--size T B D H] [--plain] [--json PATH]``.
+[--device cpu|cuda] [--size T B D H] [--plain] [--matmuls] [--json PATH]``.
 """
 import argparse
 import datetime
@@ -35,7 +40,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))                               # the repo's lstm_ref
 import lstm_ref.torch as lt  # noqa: E402
 from lstm_ref.torch import fused  # noqa: E402
-from lstm_ref.torch.bench import HEADER, checksum, device_name, measure, row  # noqa: E402
+from lstm_ref.torch.bench import (HEADER, checksum, device_name, floor_table, measure,  # noqa: E402
+                                  row)
 
 def git_commit():
     try:
@@ -66,6 +72,8 @@ def main(argv=None):
     parser.add_argument("--cells", nargs="+", default=[m.__name__ for m in lt.MODULES])
     parser.add_argument("--plain", action="store_true",
                         help="no Triton kernels: the plain-torch pointwise steps also on CUDA")
+    parser.add_argument("--matmuls", action="store_true",
+                        help="also time ours's matrix products alone, and print a second table")
     parser.add_argument("--json", type=pathlib.Path, help="also write the results to this file")
     args = parser.parse_args(argv)
     fused.ENABLED = not args.plain
@@ -82,12 +90,16 @@ def main(argv=None):
     print(f"torch {torch.__version__}, numpy {np.__version__}, load average {load0}, "
           f"pointwise steps: {pointwise}")
     print(HEADER)
-    results = []
+    results, medians = [], {}
     for name in args.cells:
-        med = measure(name, args.size, dtype, args.device, args.repeats)
+        med = medians[name] = measure(name, args.size, dtype, args.device, args.repeats,
+                                      with_matmuls=args.matmuls)
         print(row(name, med), flush=True)
         results.append({"cell": name, **{k + "_s": v for k, v in med.items()},
                         **checksum(name, args.size, dtype, args.device)})
+    if args.matmuls:
+        print()
+        print(floor_table(medians))
     if args.json:
         record = {
             "command": " ".join(["python", "benchmarks/bench_torch.py"] + list(

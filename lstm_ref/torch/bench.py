@@ -9,7 +9,9 @@ parameter and the initial state (the input needs no gradient, as in training):
 * ``ours``: the ``lstm_ref.torch`` module (hand-written BPTT in an ``autograd.Function``);
 * ``nn``: ``torch.nn.LSTM``/``GRU``/``RNN`` with the same weights (cells torch has);
 * ``loop``: the same equations as a plain per-step autograd loop
-  (:func:`lstm_ref.torch.naive.unroll`).
+  (:func:`lstm_ref.torch.naive.unroll`);
+* ``mm`` (when asked for): only the matrix products of ``ours``, with nothing around them
+  (:func:`matmuls`), a floor under its time.
 
 Runs are interleaved (ours, nn, loop, ours, ...) after a warm-up; medians are compared.
 """
@@ -21,13 +23,17 @@ import time
 import torch
 
 
+from . import functions
 from . import modules as lt
 from .naive import unroll
 
-__all__ = ["measure", "checksum", "table", "device_name", "HEADER"]
+__all__ = ["measure", "checksum", "matmuls", "table", "floor_table", "device_name", "HEADER",
+           "FLOOR_HEADER"]
 
 NN = {"LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU, "RNN": torch.nn.RNN}
 HEADER = f"{'cell':<14}{'ours ms':>10}{'nn ms':>10}{'loop ms':>10}{'ours/nn':>10}{'loop/ours':>11}"
+FLOOR_HEADER = (f"{'cell':<14}{'ours ms':>10}{'mm ms':>10}{'loop ms':>10}{'mm/ours':>10}"
+                f"{'loop/mm':>11}")
 
 
 def make_problem(name, T, B, D, H, dtype, device, seed=0):
@@ -57,8 +63,46 @@ def runner(fn, module, x, hx, dy):
     return run
 
 
-def contenders(name, T, B, D, H, dtype, device):
-    """name -> closure for ours, nn (if torch has the cell) and loop."""
+def matmuls(name, T, B, D, H, dtype, device):
+    """A closure doing only the matrix products of one forward + backward pass of ``ours``.
+
+    The products that the cell's Function (:mod:`lstm_ref.torch.functions`) computes on the
+    problem of :func:`make_problem`, with the same shapes, in the same order, and the big ones
+    by the same code: the input projection ``P = X W_ih^T + b``
+    (:func:`~lstm_ref.torch.functions.project`), ``T`` recurrent products
+    ``P_t += h_{t-1} W_hh^T`` forward, ``T - 1`` products ``δa_{t+1} W_hh`` (added to ``dY_t``)
+    backward and ``δa_1 W_hh`` for the initial state, then ``δW_ih`` and ``δW_hh``
+    (:func:`~lstm_ref.torch.functions.weight_grads`). Nothing else: no pointwise work, no
+    autograd, no checks. The operands are the module's weights, its outputs as ``h_{t-1}`` and
+    a random ``δa``, prepared before timing. (Cho's GRU, not timed here, splits its recurrent
+    product in two.)
+    """
+    module, x, hx, dy = make_problem(name, T, B, D, H, dtype, device)
+    with torch.no_grad():
+        y = module(x, hx if len(hx) == 2 else hx[0])[0]
+    w_ih, w_hh, b = (getattr(module, k).detach() for k in ("weight_ih_l0", "weight_hh_l0",
+                                                           "bias_ih_l0"))
+    h_prev = torch.cat([hx[0].detach(), y[:-1]])                     # h_0 .. h_{T-1}
+    da = torch.randn(T, B, w_hh.shape[0], dtype=dtype, device=device)
+    hs, dys, das, w_hh_t = h_prev.unbind(0), dy.unbind(0), da.unbind(0), w_hh.t()
+    need = (False, False, True, True, False, False)                  # δW_ih, δW_hh only
+
+    def run():
+        with torch.no_grad():
+            p = functions.project(x, w_ih, b).unbind(0)
+            for t in range(T):
+                p[t].addmm_(hs[t], w_hh_t)
+            for t in range(T - 2, -1, -1):
+                torch.addmm(dys[t], das[t + 1], w_hh)
+            torch.mm(das[0], w_hh)
+            functions.weight_grads(need, da, da, x, h_prev, w_ih, 2)
+        if x.is_cuda:
+            torch.cuda.synchronize()
+    return run
+
+
+def contenders(name, T, B, D, H, dtype, device, with_matmuls=False):
+    """name -> closure for ours, nn (if torch has the cell), loop, and mm if asked for."""
     module, x, hx, dy = make_problem(name, T, B, D, H, dtype, device)
     out = {"ours": runner(module, module, x, hx, dy)}
     if name in NN:
@@ -66,6 +110,8 @@ def contenders(name, T, B, D, H, dtype, device):
         ref.load_state_dict(module.state_dict(), strict=True)
         out["nn"] = runner(ref, ref, x, hx, dy)
     out["loop"] = runner(lambda x, s: unroll(module, x, s), module, x, hx, dy)
+    if with_matmuls:
+        out["mm"] = matmuls(name, T, B, D, H, dtype, device)
     return out
 
 
@@ -75,15 +121,18 @@ def timed(fn):
     return time.perf_counter() - start
 
 
-def measure(name, size, dtype=torch.float32, device="cpu", repeats=11, warmup=2):
+def measure(name, size, dtype=torch.float32, device="cpu", repeats=11, warmup=2,
+            with_matmuls=False):
     """Median seconds per contender for one cell, interleaved runs.
+
+    ``with_matmuls=True`` adds the contender ``mm`` (:func:`matmuls`) to the interleaving.
 
     Returns
     -------
     dict
         contender -> median seconds.
     """
-    runs = contenders(name, *size, dtype, device)
+    runs = contenders(name, *size, dtype, device, with_matmuls)
     for _ in range(warmup):
         for fn in runs.values():
             fn()
@@ -116,6 +165,13 @@ def row(name, med):
     return f"{name:<14}{ms(ours)}{ms(nn)}{ms(loop)}{ratio}{loop / ours:11.2f}"
 
 
+def floor_row(name, med):
+    """One line of the floor table: ours, its matrix products alone, the loop (stable format)."""
+    ours, mm, loop = med["ours"], med["mm"], med["loop"]
+    return (f"{name:<14}{ours * 1e3:10.2f}{mm * 1e3:10.2f}{loop * 1e3:10.2f}{mm / ours:10.2f}"
+            f"{loop / mm:11.2f}")
+
+
 def device_name(device):
     """The device in words: the GPU's name, or the CPU model, core count, ATen's vector ISA
     (``torch.backends.cpu.get_cpu_capability``) and torch's thread count."""
@@ -134,3 +190,12 @@ def device_name(device):
 def table(results):
     """The printed table for ``{cell: medians}`` (stable format: header then one row per cell)."""
     return "\n".join([HEADER] + [row(name, med) for name, med in results.items()])
+
+
+def floor_table(results):
+    """The table of :func:`floor_row` for ``{cell: medians}`` measured ``with_matmuls``.
+
+    ``loop/mm`` bounds ``loop/ours``: it is what ``ours`` would gain over the loop if everything
+    but its matrix products took no time.
+    """
+    return "\n".join([FLOOR_HEADER] + [floor_row(name, med) for name, med in results.items()])
