@@ -16,11 +16,12 @@ On CUDA, ``ours`` runs each step's pointwise work as one Triton kernel
 
 ``--matmuls`` adds a fourth contender to the interleaving, ``mm``: the matrix products of
 ``ours`` alone (:func:`lstm_ref.torch.bench.matmuls`), and prints a second table after the
-first: ``mm/ours`` is the share of ``ours``'s time spent in them, ``loop/mm`` the most ``ours``
-could gain over the loop if everything else took no time.
+first: ``mm/ours`` is the share of ``ours``'s time spent in them, ``loop/mm`` what ``ours``
+would gain over the loop if everything else took no time and the products kept the speed they
+have alone.
 
-The contenders are interleaved (ours, nn, loop, ours, nn, loop, ...) after a
-warm-up, each timed ``--repeats`` times; the medians and their ratios are printed.
+The contenders are interleaved (ours, nn, loop, ours, nn, loop, ...; mm after loop with
+``--matmuls``) after a warm-up, each timed ``--repeats`` times; the medians and their ratios are printed.
 
 Run: ``python benchmarks/bench_torch.py [--repeats N] [--threads N] [--dtype float32]
 [--device cpu|cuda] [--size T B D H] [--plain] [--matmuls] [--json PATH]``.

@@ -1,8 +1,9 @@
 """lstm_ref.torch.bench and benchmarks/bench_torch.py: what is timed, not how fast it is.
 
 The floor ``mm`` (:func:`lstm_ref.torch.bench.matmuls`) is meant to be exactly the matrix
-arithmetic of ``ours``: counted with torch's FLOP counter, both must do the same number of
-floating-point operations in matrix products, the number the chapter computes by hand.
+products of ``ours``: recorded at PyTorch's dispatch, both must call the same sequence of
+products with the same operand shapes and layouts. Counted with torch's FLOP counter, they and
+the plain loop do the number of multiply-adds the chapter computes by hand.
 """
 import json
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 import lstm_ref.torch as lt
@@ -33,13 +35,49 @@ def matmul_flops(fn):
     return fc.get_total_flops()
 
 
+class Products(TorchDispatchMode):
+    """Records every matrix product dispatched: the shapes and strides of its two factors."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        name = func.overloadpacket.__name__
+        if name in ("mm", "addmm", "addmm_"):
+            a, b = args[:2] if name == "mm" else args[1:3]
+            self.seen.append((tuple(a.shape), a.stride(), tuple(b.shape), b.stride()))
+        return func(*args, **(kwargs or {}))
+
+
+def products(fn):
+    with Products() as rec:
+        fn()
+    return rec.seen
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_matmuls_do_the_matrix_arithmetic_of_ours(name):
+def test_matmuls_are_the_products_of_ours(name):
+    module, x, hx, dy = bench.make_problem(name, T, B, D, H, torch.float32, "cpu")
+    ours = products(bench.runner(module, module, x, hx, dy))
+    assert len(ours) == 2 * T + 3                          # P, T forward, T - 1 + 1 back, δW x 2
+    assert products(bench.matmuls(module, x, hx, dy)) == ours
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_ours_floor_and_loop_do_the_same_multiply_adds(name):
     G = len(getattr(lt, name).gates)
     by_hand = 2 * (2 * T * B * D * G * H + 3 * T * B * H * G * H)  # P, δW_ih; fwd, bwd, δW_hh
-    module, x, hx, dy = bench.make_problem(name, T, B, D, H, torch.float32, "cpu")
-    assert matmul_flops(bench.runner(module, module, x, hx, dy)) == by_hand
-    assert matmul_flops(bench.matmuls(name, T, B, D, H, torch.float32, "cpu")) == by_hand
+    runs = bench.contenders(name, T, B, D, H, torch.float32, "cpu", with_matmuls=True)
+    assert {k: matmul_flops(runs[k]) for k in ("ours", "mm", "loop")} == dict.fromkeys(
+        ("ours", "mm", "loop"), by_hand)
+
+
+def test_matmuls_refuses_cho_gru():
+    module = lt.GRU(D, H, reset_after=False)
+    with pytest.raises(ValueError, match="reset_after=True"):
+        bench.matmuls(module, torch.randn(T, B, D), (torch.zeros(1, B, H),),
+                      torch.randn(T, B, H))
 
 
 def test_measure_with_matmuls_and_floor_table():

@@ -63,29 +63,32 @@ def runner(fn, module, x, hx, dy):
     return run
 
 
-def matmuls(name, T, B, D, H, dtype, device):
+def matmuls(module, x, hx, dy):
     """A closure doing only the matrix products of one forward + backward pass of ``ours``.
 
-    The products that the cell's Function (:mod:`lstm_ref.torch.functions`) computes on the
-    problem of :func:`make_problem`, with the same shapes, in the same order, and the big ones
-    by the same code: the input projection ``P = X W_ih^T + b``
+    For a one-layer module and a problem of :func:`make_problem`: the products that the cell's
+    Function (:mod:`lstm_ref.torch.functions`) computes, with the same shapes and layouts, in
+    the same order, and the big ones by the same code: the input projection ``P = X W_ih^T + b``
     (:func:`~lstm_ref.torch.functions.project`), ``T`` recurrent products
     ``P_t += h_{t-1} W_hh^T`` forward, ``T - 1`` products ``δa_{t+1} W_hh`` (added to ``dY_t``)
     backward and ``δa_1 W_hh`` for the initial state, then ``δW_ih`` and ``δW_hh``
-    (:func:`~lstm_ref.torch.functions.weight_grads`). Nothing else: no pointwise work, no
-    autograd, no checks. The operands are the module's weights, its outputs as ``h_{t-1}`` and
-    a random ``δa``, prepared before timing. (Cho's GRU, not timed here, splits its recurrent
-    product in two.)
+    (:func:`~lstm_ref.torch.functions.weight_grads`). Nothing runs between these calls: no
+    pointwise work, no autograd, no checks. The operands are the module's weights, its outputs
+    as ``h_{t-1}`` and a random ``δa``, prepared before timing. Cho's GRU
+    (``reset_after=False``) splits its recurrent product in two and is refused.
     """
-    module, x, hx, dy = make_problem(name, T, B, D, H, dtype, device)
+    if getattr(module, "reset_after", True) is False:
+        raise ValueError("matmuls covers GRU(reset_after=True) only, got reset_after=False")
+    T, B, _ = x.shape
     with torch.no_grad():
         y = module(x, hx if len(hx) == 2 else hx[0])[0]
     w_ih, w_hh, b = (getattr(module, k).detach() for k in ("weight_ih_l0", "weight_hh_l0",
                                                            "bias_ih_l0"))
     h_prev = torch.cat([hx[0].detach(), y[:-1]])                     # h_0 .. h_{T-1}
-    da = torch.randn(T, B, w_hh.shape[0], dtype=dtype, device=device)
+    da = torch.randn(T, B, w_hh.shape[0], dtype=x.dtype, device=x.device)
     hs, dys, das, w_hh_t = h_prev.unbind(0), dy.unbind(0), da.unbind(0), w_hh.t()
-    need = (False, False, True, True, False, False)                  # δW_ih, δW_hh only
+    # what needs a gradient among (x, h0, W_ih, W_hh, b_ih, b_hh): the two weight matrices only
+    need = (False, False, True, True, False, False)
 
     def run():
         with torch.no_grad():
@@ -95,7 +98,7 @@ def matmuls(name, T, B, D, H, dtype, device):
             for t in range(T - 2, -1, -1):
                 torch.addmm(dys[t], das[t + 1], w_hh)
             torch.mm(das[0], w_hh)
-            functions.weight_grads(need, da, da, x, h_prev, w_ih, 2)
+            functions.weight_grads(need, da, da, x, h_prev, w_ih, n_first=2)
         if x.is_cuda:
             torch.cuda.synchronize()
     return run
@@ -111,7 +114,7 @@ def contenders(name, T, B, D, H, dtype, device, with_matmuls=False):
         out["nn"] = runner(ref, ref, x, hx, dy)
     out["loop"] = runner(lambda x, s: unroll(module, x, s), module, x, hx, dy)
     if with_matmuls:
-        out["mm"] = matmuls(name, T, B, D, H, dtype, device)
+        out["mm"] = matmuls(module, x, hx, dy)
     return out
 
 
@@ -195,7 +198,8 @@ def table(results):
 def floor_table(results):
     """The table of :func:`floor_row` for ``{cell: medians}`` measured ``with_matmuls``.
 
-    ``loop/mm`` bounds ``loop/ours``: it is what ``ours`` would gain over the loop if everything
-    but its matrix products took no time.
+    ``loop/mm`` is what ``ours`` would gain over the loop if everything but its matrix products
+    took no time and the products ran as fast as they do alone: a bound on ``loop/ours`` as long
+    as ``mm <= ours``, as measured.
     """
     return "\n".join([FLOOR_HEADER] + [floor_row(name, med) for name, med in results.items()])
