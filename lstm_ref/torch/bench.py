@@ -27,8 +27,8 @@ from . import functions
 from . import modules as lt
 from .naive import unroll
 
-__all__ = ["measure", "checksum", "matmuls", "table", "floor_table", "device_name", "HEADER",
-           "FLOOR_HEADER"]
+__all__ = ["measure", "checksum", "make_problem", "matmuls", "table", "floor_row", "floor_table",
+           "device_name", "HEADER", "FLOOR_HEADER"]
 
 NN = {"LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU, "RNN": torch.nn.RNN}
 HEADER = f"{'cell':<14}{'ours ms':>10}{'nn ms':>10}{'loop ms':>10}{'ours/nn':>10}{'loop/ours':>11}"
@@ -37,7 +37,16 @@ FLOOR_HEADER = (f"{'cell':<14}{'ours ms':>10}{'mm ms':>10}{'loop ms':>10}{'mm/ou
 
 
 def make_problem(name, T, B, D, H, dtype, device, seed=0):
-    """Module, inputs and output gradient for one cell (seeded)."""
+    """Module, inputs and output gradient for one cell (seeded).
+
+    Returns
+    -------
+    tuple
+        ``(module, x, hx, dy)``: a one-layer ``lstm_ref.torch`` module of class ``name``, the
+        input ``x`` ``(T, B, D)`` (no gradient needed), the initial state ``hx`` (a tuple of one
+        or two ``(1, B, H)`` leaves that need gradients) and the output gradient ``dy``
+        ``(T, B, H)``.
+    """
     torch.manual_seed(seed)
     module = getattr(lt, name)(D, H, dtype=dtype, device=device)
     kw = {"dtype": dtype, "device": device}
@@ -69,13 +78,13 @@ def matmuls(module, x, hx, dy):
     For a one-layer module and a problem of :func:`make_problem`: the products that the cell's
     Function (:mod:`lstm_ref.torch.functions`) computes, with the same shapes and layouts, in
     the same order, and the big ones by the same code: the input projection ``P = X W_ih^T + b``
-    (:func:`~lstm_ref.torch.functions.project`), ``T`` recurrent products
+    (``functions.project``), ``T`` recurrent products
     ``P_t += h_{t-1} W_hh^T`` forward, ``T - 1`` products ``δa_{t+1} W_hh`` (added to ``dY_t``)
     backward and ``δa_1 W_hh`` for the initial state, then ``δW_ih`` and ``δW_hh``
-    (:func:`~lstm_ref.torch.functions.weight_grads`). Nothing runs between these calls: no
-    pointwise work, no autograd, no checks. The operands are the module's weights, its outputs
-    as ``h_{t-1}`` and a random ``δa``, prepared before timing. Cho's GRU
-    (``reset_after=False``) splits its recurrent product in two and is refused.
+    (``functions.weight_grads``). Nothing runs between these calls: no pointwise work, no
+    autograd, no checks. The operands are the module's weights, its outputs as ``h_{t-1}`` and a
+    random ``δa``, prepared before timing. Cho's GRU (``reset_after=False``) splits its
+    recurrent product in two and is refused.
     """
     if getattr(module, "reset_after", True) is False:
         raise ValueError("matmuls covers GRU(reset_after=True) only, got reset_after=False")
