@@ -21,7 +21,8 @@ would gain over the loop if everything else took no time and the products kept t
 have alone.
 
 The contenders are interleaved (ours, nn, loop, ours, nn, loop, ...; mm after loop with
-``--matmuls``) after a warm-up, each timed ``--repeats`` times; the medians and their ratios are printed.
+``--matmuls``) after a warm-up, each timed ``--repeats`` times; the medians and their ratios
+are printed.
 
 Run: ``python benchmarks/bench_torch.py [--repeats N] [--threads N] [--dtype float32]
 [--device cpu|cuda] [--size T B D H] [--plain] [--matmuls] [--json PATH]``.

@@ -10,7 +10,7 @@ parameter and the initial state (the input needs no gradient, as in training):
 * ``nn``: ``torch.nn.LSTM``/``GRU``/``RNN`` with the same weights (cells torch has);
 * ``loop``: the same equations as a plain per-step autograd loop
   (:func:`lstm_ref.torch.naive.unroll`);
-* ``mm`` (when asked for): only the matrix products of ``ours``, with nothing around them
+* ``mm`` (when asked for): only the matrix products of ``ours``, with nothing run between them
   (:func:`matmuls`), a floor under its time.
 
 Runs are interleaved (ours, nn, loop, ours, ...) after a warm-up; medians are compared.
@@ -77,8 +77,8 @@ def matmuls(module, x, hx, dy):
 
     For a one-layer module and a problem of :func:`make_problem`: the products that the cell's
     Function (:mod:`lstm_ref.torch.functions`) computes, with the same shapes and layouts, in
-    the same order, and the big ones by the same code: the input projection ``P = X W_ih^T + b``
-    (``functions.project``), ``T`` recurrent products
+    the same order, and the big ones by the same code: the input projection
+    ``P = X W_ih^T + b`` (``functions.project``), ``T`` recurrent products
     ``P_t += h_{t-1} W_hh^T`` forward, ``T - 1`` products ``δa_{t+1} W_hh`` (added to ``dY_t``)
     backward and ``δa_1 W_hh`` for the initial state, then ``δW_ih`` and ``δW_hh``
     (``functions.weight_grads``). Nothing runs between these calls: no pointwise work, no
