@@ -7,6 +7,13 @@ import lstm_ref.torch as lt
 from lstm_ref.torch import fused
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU available")
+needs_triton = pytest.mark.skipif(not fused.available(), reason="Triton is not installed")
+
+
+def out_and_grads(module, x):
+    """``[y, dL/dx, dL/dθ...]`` for ``L = Σ y²``: the outputs and every gradient, to compare."""
+    y, _ = module(x)
+    return [y, *torch.autograd.grad(y.square().sum(), [x, *module.parameters()])]
 
 
 @pytest.mark.parametrize("cls", lt.MODULES, ids=lambda c: c.__name__)
@@ -29,21 +36,18 @@ def test_cuda_float32_agrees_with_cpu_float64(cls):
     gpu.load_state_dict(cpu.state_dict())
     x = torch.randn(12, 4, 8, dtype=torch.float64, requires_grad=True)
     xg = x.detach().to("cuda", torch.float32).requires_grad_()
-    (y, _), (yg, _) = cpu(x), gpu(xg)
+    (y, *g), (yg, *gg) = out_and_grads(cpu, x), out_and_grads(gpu, xg)
     torch.testing.assert_close(yg.double().cpu(), y, rtol=1e-5, atol=1e-5)
-    g = torch.autograd.grad(y.square().sum(), [x, *cpu.parameters()])
-    gg = torch.autograd.grad(yg.square().sum(), [xg, *gpu.parameters()])
     for a, b in zip(g, gg):
         torch.testing.assert_close(b.double().cpu(), a, rtol=1e-4, atol=1e-4)
 
 
 @needs_cuda
+@needs_triton
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)
 @pytest.mark.parametrize("cls", lt.MODULES, ids=lambda c: c.__name__)
 def test_cuda_triton_kernels_agree_with_the_plain_torch_steps(cls, dtype, monkeypatch):
     """The compiled Triton kernels (tests/test_torch_fused.py checks them interpreted on the CPU)."""
-    if not fused.available():
-        pytest.skip("Triton is not installed")
     torch.manual_seed(0)
     m = cls(8, 16, num_layers=2, bidirectional=True, device="cuda", dtype=dtype)
     x = torch.randn(12, 4, 8, device="cuda", dtype=dtype)
@@ -51,37 +55,30 @@ def test_cuda_triton_kernels_agree_with_the_plain_torch_steps(cls, dtype, monkey
     for on in (False, True):
         monkeypatch.setattr(fused, "ENABLED", on)
         assert fused.enabled(x) == on
-        xx = x.clone().requires_grad_()
-        y, _ = m(xx)
-        runs.append([y, *torch.autograd.grad(y.square().sum(), [xx, *m.parameters()])])
+        runs.append(out_and_grads(m, x.clone().requires_grad_()))
     tol = 1e-12 if dtype == torch.float64 else 1e-5
     for a, b in zip(*runs):
         torch.testing.assert_close(b, a, rtol=tol, atol=tol)
 
 
 @needs_cuda
+@needs_triton
 @pytest.mark.parametrize("cls", lt.MODULES, ids=lambda c: c.__name__)
 def test_cuda_bfloat16_agrees_with_cpu_float64_within_its_precision(cls):
-    if not fused.available():
-        pytest.skip("Triton is not installed")
     torch.manual_seed(0)
     gpu = cls(8, 16, num_layers=2, bidirectional=True, device="cuda", dtype=torch.bfloat16)
     cpu = cls(8, 16, num_layers=2, bidirectional=True, dtype=torch.float64)
     cpu.load_state_dict({k: v.double().cpu() for k, v in gpu.state_dict().items()})
     x = torch.randn(12, 4, 8, dtype=torch.float64).bfloat16().double().requires_grad_()
     xg = x.detach().to("cuda", torch.bfloat16).requires_grad_()
-    (y, _), (yg, _) = cpu(x), gpu(xg)
-    runs = [[y, *torch.autograd.grad(y.square().sum(), [x, *cpu.parameters()])],
-            [yg, *torch.autograd.grad(yg.square().sum(), [xg, *gpu.parameters()])]]
-    for a, b in zip(*runs):
+    for a, b in zip(out_and_grads(cpu, x), out_and_grads(gpu, xg)):
         assert (b.double().cpu() - a).abs().max() <= 6 * 2.0 ** -7 * a.abs().max()
 
 
 @needs_cuda
+@needs_triton
 @pytest.mark.parametrize("cls", lt.MODULES, ids=lambda c: c.__name__)
 def test_cuda_float32_module_under_bfloat16_autocast_computes_in_bfloat16(cls):
-    if not fused.available():
-        pytest.skip("Triton is not installed")
     import copy
     torch.manual_seed(0)
     m = cls(8, 16, num_layers=2, device="cuda")
